@@ -1,0 +1,97 @@
+//! HTTP: thin handlers (one per file, `http/<resource>/<verb>.rs`) that extract, call a service
+//! and map errors once (`error.rs`).
+
+pub mod api_keys;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod environments;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod openapi;
+pub mod tenants;
+pub mod ui;
+pub mod users;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, Error, web};
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::state::AppState;
+
+/// Every request's root log span, with room for the tenant and user once they are known.
+pub struct RequestSpan;
+
+impl RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        tracing_actix_web::root_span!(request, tenant_id = tracing::field::Empty, user_id = tracing::field::Empty)
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
+}
+
+/// The whole application: API, OpenAPI document, operations endpoints and the UI.
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>,
+> {
+    let max_body = state.settings.server.max_body_bytes;
+    let ui_dir = state.settings.server.ui_dir.clone();
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .service(
+            scope("/api/v1")
+                .service(auth::login::login)
+                .service(auth::logout::logout)
+                .service(auth::session::current_session)
+                .service(tenants::list::list_tenants)
+                .service(tenants::create::create_tenant)
+                .service(tenants::get::get_tenant)
+                .service(tenants::update::update_tenant)
+                .service(environments::list::list_environments)
+                .service(users::list::list_users)
+                .service(users::create::create_user)
+                .service(users::update::update_user)
+                .service(users::delete::delete_user)
+                .service(api_keys::list::list_api_keys)
+                .service(api_keys::create::create_api_key)
+                .service(api_keys::revoke::revoke_api_key)
+                .service(audit::list_tenant::list_tenant_audit)
+                .service(audit::list_all::list_all_audit)
+                .service(app::whoami::whoami),
+        )
+        .service(health::healthz)
+        .service(health::readyz)
+        .split_for_parts();
+
+    let mut app = app
+        .app_data(web::Data::new(state))
+        .app_data(web::Data::new(api))
+        .app_data(web::PayloadConfig::new(max_body))
+        .app_data(extract::path_config())
+        .service(web::resource("/api/openapi.json").get(openapi::serve))
+        .service(web::resource("/metrics").get(metrics::serve));
+    // The built frontend's assets; without a build, `ui::fallback` explains how to make one.
+    for folder in ["pkg", "assets"] {
+        let dir = ui_dir.join(folder);
+        if dir.is_dir() {
+            app = app.service(actix_files::Files::new(&format!("/{folder}"), dir).use_etag(true));
+        }
+    }
+    app.default_service(web::to(ui::fallback))
+        .wrap(from_fn(error::shape_errors))
+        // Outside `shape_errors`, so that error bodies are rewritten before they are compressed.
+        .wrap(Compress::default())
+        .wrap(from_fn(metrics::track))
+        .wrap(TracingLogger::<RequestSpan>::new())
+}

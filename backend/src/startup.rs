@@ -1,0 +1,127 @@
+//! Building and running the server: `Application::build(settings)` connects and migrates the
+//! database, loads the master keys, bootstraps a first run, and binds the port;
+//! `run_until_stopped` serves until the process is told to stop.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::HttpServer;
+use actix_web::dev::Server;
+
+use crate::bootstrap::{self, FirstRun};
+use crate::configuration::{ConfigError, Settings};
+use crate::repo::{Db, RepoError, now_ms, sessions};
+use crate::services::ServiceError;
+use crate::state::AppState;
+use crate::telemetry;
+use crate::vault::{Keyring, KeyringNotice, Vault, VaultError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] RepoError),
+    #[error("vault: {0}")]
+    Vault(#[from] VaultError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind { address: String, source: std::io::Error },
+    #[error("first-run setup: {0}")]
+    Bootstrap(#[from] ServiceError),
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+    first_run: Option<FirstRun>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let db = connect_and_migrate(&settings).await?;
+        let vault = Vault::new(db.clone(), Arc::new(load_keyring(&settings)?));
+        let state = AppState { db, settings: Arc::new(settings), vault, metrics: telemetry::metrics_handle() };
+        let first_run = bootstrap::first_run(&state.db, &state.settings.bootstrap).await?;
+
+        let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
+        let listener =
+            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
+        let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
+
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || crate::http::build_app(app_state.clone()));
+        if let Some(workers) = state.settings.server.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server
+            .listen(listener)
+            .map_err(|source| StartupError::Bind { address: format!("port {port}"), source })?
+            .run();
+        Ok(Application { port, server, state, first_run })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// What the first run created (the operator admin, maybe a generated password), once.
+    pub fn take_first_run(&mut self) -> Option<FirstRun> {
+        self.first_run.take()
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let housekeeping = tokio::spawn(remove_expired_sessions(self.state.clone()));
+        let result = self.server.await;
+        housekeeping.abort();
+        result
+    }
+}
+
+pub async fn connect_and_migrate(settings: &Settings) -> Result<Db, RepoError> {
+    let db = Db::connect(&settings.database_url(), settings.database_max_connections).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// Master keys from `vault.keys`, else from the key file (created with a development key when
+/// missing, which is logged as a warning).
+pub fn load_keyring(settings: &Settings) -> Result<Keyring, VaultError> {
+    if let Some(keys) = &settings.vault.keys {
+        return Keyring::from_inline(secrecy::ExposeSecret::expose_secret(keys));
+    }
+    let (keyring, notices) = Keyring::from_file(&settings.key_file())?;
+    for notice in notices {
+        match notice {
+            KeyringNotice::GeneratedDevelopmentKey(path) => tracing::warn!(
+                key_file = %path.display(),
+                "no master key was configured, so a development key was generated (mode 0600); \
+                 for production set TANDEM_VAULT__KEYS or provide a key file, and back it up"
+            ),
+            KeyringNotice::LoosePermissions(path) => tracing::warn!(
+                key_file = %path.display(),
+                "the master key file is readable by other users; run `chmod 600` on it"
+            ),
+        }
+    }
+    Ok(keyring)
+}
+
+/// Sessions are checked for expiry on every use; this only removes the dead rows.
+async fn remove_expired_sessions(state: AppState) {
+    let idle_ms = state.settings.auth.session_idle_minutes * 60_000;
+    let mut interval = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        interval.tick().await;
+        match sessions::delete_expired(state.db.pool(), now_ms(), idle_ms).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed expired sessions"),
+            Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+        }
+    }
+}

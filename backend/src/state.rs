@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::configuration::Settings;
+use crate::repo::Db;
+use crate::vault::Vault;
+
+/// What every request handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub settings: Arc<Settings>,
+    pub vault: Vault,
+    pub metrics: PrometheusHandle,
+}
