@@ -23,7 +23,10 @@ pub struct FirstRun {
     pub demo_tenant: bool,
 }
 
-pub async fn first_run(db: &Db, settings: &BootstrapSettings) -> Result<Option<FirstRun>, ServiceError> {
+pub async fn first_run(
+    db: &Db,
+    settings: &BootstrapSettings,
+) -> Result<Option<FirstRun>, ServiceError> {
     if users::count_all(db.pool()).await? > 0 {
         return Ok(None);
     }
@@ -75,7 +78,10 @@ impl FirstRun {
                 password.expose_secret(),
                 self.admin_email
             ),
-            None => format!("Log in as {} with the password from TANDEM_BOOTSTRAP__ADMIN_PASSWORD", self.admin_email),
+            None => format!(
+                "Log in as {} with the password from TANDEM_BOOTSTRAP__ADMIN_PASSWORD",
+                self.admin_email
+            ),
         }
     }
 }

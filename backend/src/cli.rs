@@ -12,15 +12,19 @@ use tandem_shared::roles::Role;
 use crate::configuration::{ConfigError, Settings};
 use crate::domain::{Email, FieldError, Name, NewPassword};
 use crate::repo::{RepoError, tenants as tenant_repo, vault_secrets};
+use crate::services::ServiceError;
 use crate::services::audit::Actor;
 use crate::services::tenants::{self, NewTenant};
 use crate::services::users::{self, NewUser};
-use crate::services::ServiceError;
 use crate::startup::{self, StartupError};
 use crate::vault::{self, Vault, VaultError};
 
 #[derive(Debug, Parser)]
-#[command(name = "tandem", version, about = "Tandem: connect your app to your customers' CRMs")]
+#[command(
+    name = "tandem",
+    version,
+    about = "Tandem: connect your app to your customers' CRMs"
+)]
 pub struct Cli {
     /// A TOML configuration file; `TANDEM_*` environment variables override it.
     #[arg(long, global = true, env = "TANDEM_CONFIG")]
@@ -142,7 +146,10 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Migrate => {
             let db = startup::connect_and_migrate(&settings).await?;
             let (applied, expected) = db.migration_status().await?;
-            println!("{} database is migrated ({applied} of {expected} migrations applied)", db.backend().as_str());
+            println!(
+                "{} database is migrated ({applied} of {expected} migrations applied)",
+                db.backend().as_str()
+            );
             Ok(())
         }
         Command::Tenant(command) => tenant(command, &settings).await,
@@ -155,12 +162,17 @@ async fn serve(settings: Settings) -> Result<(), CliError> {
     let mut app = startup::Application::build(settings).await?;
     let url = app.state().settings.public_url(app.port());
     let database = app.state().db.backend().as_str();
-    println!("Tandem is running at {url}  (database: {database}; API: {url}/api/v1, docs: {url}/api-docs)");
+    println!(
+        "Tandem is running at {url}  (database: {database}; API: {url}/api/v1, docs: {url}/api-docs)"
+    );
     match app.take_first_run() {
         Some(first_run) => {
             println!("{}", first_run.login_hint());
             if first_run.demo_tenant {
-                println!("A demo tenant, \"{}\", is ready to explore.", crate::bootstrap::DEMO_TENANT_NAME);
+                println!(
+                    "A demo tenant, \"{}\", is ready to explore.",
+                    crate::bootstrap::DEMO_TENANT_NAME
+                );
             }
         }
         None => println!(
@@ -178,9 +190,14 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> Result<(), CliEr
         TenantCommand::Add { name, slug, demo } => {
             let new = NewTenant::parse(&name, slug.as_deref(), demo)?;
             let mut tx = db.begin().await?;
-            let tenant = tenants::insert_with_environments(&mut tx, &Actor::cli("tandem tenant add"), new).await?;
+            let tenant =
+                tenants::insert_with_environments(&mut tx, &Actor::cli("tandem tenant add"), new)
+                    .await?;
             tx.commit().await.map_err(RepoError::from)?;
-            println!("created tenant {} ({}), id {}", tenant.name, tenant.slug, tenant.id);
+            println!(
+                "created tenant {} ({}), id {}",
+                tenant.name, tenant.slug, tenant.id
+            );
         }
         TenantCommand::List => {
             for tenant in tenant_repo::list(db.pool(), tenant_repo::TenantFilter::All).await? {
@@ -197,20 +214,37 @@ async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliError>
     match command {
         UserCommand::Add(add) => {
             let role = Role::parse(&add.role).ok_or_else(|| {
-                FieldError::new("role", format!("{:?} is not one of operator_admin, support, sales, admin, viewer", add.role))
+                FieldError::new(
+                    "role",
+                    format!(
+                        "{:?} is not one of operator_admin, support, sales, admin, viewer",
+                        add.role
+                    ),
+                )
             })?;
             let tenant_id = match (&add.tenant, role.is_operator_staff()) {
                 (None, true) => None,
                 (Some(_), true) => {
-                    return Err(CliError::Usage(format!("--tenant: operator staff ({}) belong to no tenant", role.as_str())));
+                    return Err(CliError::Usage(format!(
+                        "--tenant: operator staff ({}) belong to no tenant",
+                        role.as_str()
+                    )));
                 }
                 (None, false) => {
-                    return Err(CliError::Usage(format!("--tenant is required for the {} role", role.as_str())));
+                    return Err(CliError::Usage(format!(
+                        "--tenant is required for the {} role",
+                        role.as_str()
+                    )));
                 }
                 (Some(tenant), false) => Some(find_tenant(&db, tenant).await?),
             };
             let email = Email::parse("--email", &add.email)?;
-            let default_name = email.as_str().split('@').next().unwrap_or_default().to_string();
+            let default_name = email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string();
             let new = NewUser {
                 tenant_id,
                 name: Name::parse("--name", add.name.as_deref().unwrap_or(&default_name))?,
@@ -221,7 +255,12 @@ async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliError>
             let mut tx = db.begin().await?;
             let created = users::insert(&mut tx, &Actor::cli("tandem user add"), new).await?;
             tx.commit().await.map_err(RepoError::from)?;
-            println!("created {} ({}), id {}", created.user.email, created.user.role.as_str(), created.user.id);
+            println!(
+                "created {} ({}), id {}",
+                created.user.email,
+                created.user.role.as_str(),
+                created.user.id
+            );
             if let Some(password) = created.generated_password {
                 println!("password: {password}  (shown only this once)");
             }
@@ -233,8 +272,15 @@ async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliError>
                 Some(password) => (password, false),
                 None => (NewPassword::generate(), true),
             };
-            let shown = generated.then(|| secrecy::ExposeSecret::expose_secret(password.secret()).to_string());
-            users::set_password(&db, &Actor::cli("tandem user set-password"), &email, password).await?;
+            let shown = generated
+                .then(|| secrecy::ExposeSecret::expose_secret(password.secret()).to_string());
+            users::set_password(
+                &db,
+                &Actor::cli("tandem user set-password"),
+                &email,
+                password,
+            )
+            .await?;
             println!("password set for {email}; their sessions were ended");
             if let Some(shown) = shown {
                 println!("password: {shown}  (shown only this once)");
@@ -249,9 +295,11 @@ async fn find_tenant(db: &crate::repo::Db, slug_or_id: &str) -> Result<TenantId,
         Ok(id) => tenant_repo::get(db.pool(), id).await?,
         Err(_) => tenant_repo::find_by_slug(db.pool(), slug_or_id).await?,
     };
-    tenant
-        .map(|t| t.id)
-        .ok_or_else(|| CliError::Usage(format!("--tenant: no tenant with slug or id {slug_or_id:?} (see `tandem tenant list`)")))
+    tenant.map(|t| t.id).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--tenant: no tenant with slug or id {slug_or_id:?} (see `tandem tenant list`)"
+        ))
+    })
 }
 
 fn read_password(source: &PasswordSource) -> Result<Option<NewPassword>, CliError> {
@@ -264,21 +312,39 @@ fn read_password(source: &PasswordSource) -> Result<Option<NewPassword>, CliErro
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
-    Ok(Some(NewPassword::parse("password", SecretString::from(password))?))
+    Ok(Some(NewPassword::parse(
+        "password",
+        SecretString::from(password),
+    )?))
 }
 
 async fn keys(command: KeysCommand, settings: &Settings) -> Result<(), CliError> {
     match command {
         KeysCommand::Generate => {
-            let keyring = settings.vault.keys.is_some().then(|| startup::load_keyring(settings)).transpose()?;
-            let existing = keyring.map(|k| k.key_ids()).transpose()?.unwrap_or_default();
-            println!("{}", vault::generate_key_line(existing.iter().map(String::as_str))?);
+            let keyring = settings
+                .vault
+                .keys
+                .is_some()
+                .then(|| startup::load_keyring(settings))
+                .transpose()?;
+            let existing = keyring
+                .map(|k| k.key_ids())
+                .transpose()?
+                .unwrap_or_default();
+            println!(
+                "{}",
+                vault::generate_key_line(existing.iter().map(String::as_str))?
+            );
             Ok(())
         }
         KeysCommand::Status => {
             let db = startup::connect_and_migrate(settings).await?;
             let keyring = startup::load_keyring(settings)?;
-            println!("keys: {} (active: {})", keyring.key_ids()?.join(", "), keyring.active()?.id);
+            println!(
+                "keys: {} (active: {})",
+                keyring.key_ids()?.join(", "),
+                keyring.active()?.id
+            );
             for (key_id, count) in vault_secrets::count_by_key(db.pool()).await? {
                 println!("  {key_id}: {count} secrets");
             }
@@ -292,9 +358,16 @@ async fn keys(command: KeysCommand, settings: &Settings) -> Result<(), CliError>
                 vault::KeySource::Inline => None,
             };
             let vault = Vault::new(db, std::sync::Arc::new(keyring));
-            let report = vault::reencrypt_all(&vault, batch_size.unwrap_or(settings.vault.rotate_batch_size)).await?;
+            let report = vault::reencrypt_all(
+                &vault,
+                batch_size.unwrap_or(settings.vault.rotate_batch_size),
+            )
+            .await?;
             if let Some(added) = added {
-                println!("added master key {added} to {}", settings.key_file().display());
+                println!(
+                    "added master key {added} to {}",
+                    settings.key_file().display()
+                );
             }
             println!(
                 "re-encrypted {} secrets with key {} in {} batches",

@@ -225,6 +225,7 @@ impl Settings {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 
@@ -237,7 +238,10 @@ mod tests {
             "sqlite://tandem-data/tandem.db?mode=rwc"
         );
         assert_eq!(settings.server.port, 8080);
-        assert_eq!(settings.key_file(), PathBuf::from("tandem-data/master.keys"));
+        assert_eq!(
+            settings.key_file(),
+            PathBuf::from("tandem-data/master.keys")
+        );
     }
 
     #[test]
@@ -253,8 +257,12 @@ mod tests {
                 "#,
             )?;
             jail.set_env("TANDEM_SERVER__PORT", "9100");
-            jail.set_env("TANDEM_DATABASE_URL", "postgres://postgres@127.0.0.1/tandem");
-            let settings = Settings::load(Some(Path::new("tandem.toml"))).map_err(|e| e.to_string())?;
+            jail.set_env(
+                "TANDEM_DATABASE_URL",
+                "postgres://postgres@127.0.0.1/tandem",
+            );
+            let settings =
+                Settings::load(Some(Path::new("tandem.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(settings.server.port, 9100);
             assert_eq!(settings.server.host, "0.0.0.0");
             assert_eq!(settings.data_dir, PathBuf::from("/var/lib/tandem"));

@@ -26,7 +26,10 @@ pub enum StartupError {
     #[error("vault: {0}")]
     Vault(#[from] VaultError),
     #[error("cannot listen on {address}: {source}")]
-    Bind { address: String, source: std::io::Error },
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
     #[error("first-run setup: {0}")]
     Bootstrap(#[from] ServiceError),
 }
@@ -42,13 +45,26 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let db = connect_and_migrate(&settings).await?;
         let vault = Vault::new(db.clone(), Arc::new(load_keyring(&settings)?));
-        let state = AppState { db, settings: Arc::new(settings), vault, metrics: telemetry::metrics_handle() };
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            vault,
+            metrics: telemetry::metrics_handle(),
+        };
         let first_run = bootstrap::first_run(&state.db, &state.settings.bootstrap).await?;
 
-        let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
-        let listener =
-            TcpListener::bind(&address).map_err(|source| StartupError::Bind { address: address.clone(), source })?;
-        let port = listener.local_addr().map_err(|source| StartupError::Bind { address, source })?.port();
+        let address = format!(
+            "{}:{}",
+            state.settings.server.host, state.settings.server.port
+        );
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { address, source })?
+            .port();
 
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::build_app(app_state.clone()));
@@ -57,9 +73,17 @@ impl Application {
         }
         let server = server
             .listen(listener)
-            .map_err(|source| StartupError::Bind { address: format!("port {port}"), source })?
+            .map_err(|source| StartupError::Bind {
+                address: format!("port {port}"),
+                source,
+            })?
             .run();
-        Ok(Application { port, server, state, first_run })
+        Ok(Application {
+            port,
+            server,
+            state,
+            first_run,
+        })
     }
 
     pub fn port(&self) -> u16 {

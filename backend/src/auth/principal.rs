@@ -48,5 +48,8 @@ pub async fn authenticate(
             return Err(AuthError::CsrfMismatch);
         }
     }
-    Ok(Principal { session: info, token_hash })
+    Ok(Principal {
+        session: info,
+        token_hash,
+    })
 }

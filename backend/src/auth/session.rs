@@ -31,7 +31,9 @@ pub async fn login(
     client_ip: Option<&str>,
 ) -> Result<IssuedSession, AuthError> {
     // An email that does not parse cannot belong to anyone; treat it like an unknown one.
-    let email = Email::parse("email", email).map(|e| e.to_string()).unwrap_or_else(|_| email.trim().to_lowercase());
+    let email = Email::parse("email", email)
+        .map(|e| e.to_string())
+        .unwrap_or_else(|_| email.trim().to_lowercase());
     let keys = throttle::Keys::new(&email, client_ip);
     throttle::ensure_not_locked(db, &keys).await?;
 
@@ -58,7 +60,11 @@ pub async fn login(
     issue(db, settings, current).await
 }
 
-pub async fn issue(db: &Db, settings: &AuthSettings, user: CurrentUser) -> Result<IssuedSession, AuthError> {
+pub async fn issue(
+    db: &Db,
+    settings: &AuthSettings,
+    user: CurrentUser,
+) -> Result<IssuedSession, AuthError> {
     let token = random_token(32);
     let csrf_token = random_token(32);
     let now = now_ms();
@@ -76,7 +82,11 @@ pub async fn issue(db: &Db, settings: &AuthSettings, user: CurrentUser) -> Resul
     .await?;
     Ok(IssuedSession {
         token,
-        info: SessionInfo { user, csrf_token, expires_at: to_datetime(expires_at) },
+        info: SessionInfo {
+            user,
+            csrf_token,
+            expires_at: to_datetime(expires_at),
+        },
     })
 }
 
@@ -87,7 +97,11 @@ pub struct ActiveSession {
 }
 
 /// Looks a session cookie up. Expired and idle sessions are deleted and reported as expired.
-pub async fn resolve(db: &Db, settings: &AuthSettings, token: &str) -> Result<ActiveSession, AuthError> {
+pub async fn resolve(
+    db: &Db,
+    settings: &AuthSettings,
+    token: &str,
+) -> Result<ActiveSession, AuthError> {
     let token_hash = fingerprint(token);
     let Some(record) = sessions::find(db.pool(), &token_hash).await? else {
         return Err(AuthError::SessionExpired);

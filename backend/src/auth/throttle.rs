@@ -22,7 +22,10 @@ pub struct Keys {
 
 impl Keys {
     pub fn new(email: &str, client_ip: Option<&str>) -> Keys {
-        Keys { email: format!("email:{email}"), address: client_ip.map(|ip| format!("ip:{ip}")) }
+        Keys {
+            email: format!("email:{email}"),
+            address: client_ip.map(|ip| format!("ip:{ip}")),
+        }
     }
 
     fn all(&self) -> impl Iterator<Item = &str> {
@@ -36,26 +39,42 @@ pub async fn ensure_not_locked(db: &Db, keys: &Keys) -> Result<(), AuthError> {
         if let Some(until) = login_throttle::locked_until(db.pool(), key).await?
             && until > now
         {
-            return Err(AuthError::Throttled { retry_after_secs: ((until - now) / 1000).max(1) });
+            return Err(AuthError::Throttled {
+                retry_after_secs: ((until - now) / 1000).max(1),
+            });
         }
     }
     Ok(())
 }
 
-pub async fn record_failure(db: &Db, settings: &AuthSettings, keys: &Keys) -> Result<(), AuthError> {
+pub async fn record_failure(
+    db: &Db,
+    settings: &AuthSettings,
+    keys: &Keys,
+) -> Result<(), AuthError> {
     let policy = |max_failures| FailurePolicy {
         now_ms: now_ms(),
         window_ms: Duration::seconds(settings.login_window_seconds).num_milliseconds(),
         max_failures,
         lockout_ms: Duration::seconds(settings.login_lockout_seconds).num_milliseconds(),
     };
-    let locked = login_throttle::record_failure(db.pool(), &keys.email, &policy(settings.login_max_failures)).await?;
+    let locked = login_throttle::record_failure(
+        db.pool(),
+        &keys.email,
+        &policy(settings.login_max_failures),
+    )
+    .await?;
     if locked.is_some() {
         tracing::warn!("logins for an email are blocked after repeated failures");
     }
     if let Some(address) = &keys.address {
-        let max = settings.login_max_failures.saturating_mul(ADDRESS_ALLOWANCE_FACTOR);
-        if login_throttle::record_failure(db.pool(), address, &policy(max)).await?.is_some() {
+        let max = settings
+            .login_max_failures
+            .saturating_mul(ADDRESS_ALLOWANCE_FACTOR);
+        if login_throttle::record_failure(db.pool(), address, &policy(max))
+            .await?
+            .is_some()
+        {
             tracing::warn!(client = %address, "logins from a client address are blocked after repeated failures");
         }
     }

@@ -16,11 +16,18 @@ impl Email {
         if trimmed.len() > 254 {
             return Err(FieldError::new(field, "is longer than 254 characters"));
         }
-        let parsed = email_address::EmailAddress::from_str(trimmed)
-            .map_err(|e| FieldError::new(field, format!("{trimmed:?} is not a valid email address ({e})")))?;
+        let parsed = email_address::EmailAddress::from_str(trimmed).map_err(|e| {
+            FieldError::new(
+                field,
+                format!("{trimmed:?} is not a valid email address ({e})"),
+            )
+        })?;
         // Login needs a routable address: `user@host` without a dot is almost always a typo.
         if !parsed.domain().contains('.') {
-            return Err(FieldError::new(field, format!("{trimmed:?} has no domain (like example.com)")));
+            return Err(FieldError::new(
+                field,
+                format!("{trimmed:?} has no domain (like example.com)"),
+            ));
         }
         Ok(Email(trimmed.to_lowercase()))
     }
@@ -48,7 +55,15 @@ mod tests {
 
     #[test]
     fn rejects_with_the_field_named() {
-        for bad in ["", "   ", "no-at-sign", "a@", "@example.com", "two@@example.com", "a@localhost"] {
+        for bad in [
+            "",
+            "   ",
+            "no-at-sign",
+            "a@",
+            "@example.com",
+            "two@@example.com",
+            "a@localhost",
+        ] {
             let err = Email::parse("email", bad).expect_err(bad);
             assert_eq!(err.field, "email", "{bad}");
         }

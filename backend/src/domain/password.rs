@@ -27,7 +27,10 @@ impl NewPassword {
         let mut bytes = [0u8; 24];
         // The OS random source failing is unrecoverable for anything security-related.
         getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        let text: String = bytes.iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect();
+        let text: String = bytes
+            .iter()
+            .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+            .collect();
         NewPassword(SecretString::from(text))
     }
 
@@ -42,7 +45,9 @@ mod tests {
 
     #[test]
     fn short_passwords_are_rejected_with_their_length() {
-        let err = NewPassword::parse("password", SecretString::from("short")).err().expect("too short");
+        let err = NewPassword::parse("password", SecretString::from("short"))
+            .err()
+            .expect("too short");
         assert_eq!(err.field, "password");
         assert!(err.message.contains("it has 5"));
         assert!(NewPassword::parse("password", SecretString::from("a-long-enough-one")).is_ok());

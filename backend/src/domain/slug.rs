@@ -10,11 +10,15 @@ impl Slug {
         if slug.len() < 2 || slug.len() > 48 {
             return Err(FieldError::new(field, "must be 2 to 48 characters"));
         }
-        let valid_chars = slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let valid_chars = slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !valid_chars || slug.starts_with('-') || slug.ends_with('-') || slug.contains("--") {
             return Err(FieldError::new(
                 field,
-                format!("{slug:?} may contain only lower-case letters, digits and single dashes inside"),
+                format!(
+                    "{slug:?} may contain only lower-case letters, digits and single dashes inside"
+                ),
             ));
         }
         Ok(Slug(slug.to_string()))
@@ -47,14 +51,30 @@ mod tests {
 
     #[test]
     fn derives_from_names() {
-        assert_eq!(Slug::from_name("Acme GmbH").expect("slug").as_str(), "acme-gmbh");
-        assert_eq!(Slug::from_name("  Demo -- Company!! ").expect("slug").as_str(), "demo-company");
+        assert_eq!(
+            Slug::from_name("Acme GmbH").expect("slug").as_str(),
+            "acme-gmbh"
+        );
+        assert_eq!(
+            Slug::from_name("  Demo -- Company!! ")
+                .expect("slug")
+                .as_str(),
+            "demo-company"
+        );
         assert!(Slug::from_name("!!").is_none());
     }
 
     #[test]
     fn rejects_bad_slugs() {
-        for bad in ["a", "Upper", "with space", "-lead", "trail-", "dou--ble", "ümlaut"] {
+        for bad in [
+            "a",
+            "Upper",
+            "with space",
+            "-lead",
+            "trail-",
+            "dou--ble",
+            "ümlaut",
+        ] {
             assert!(Slug::parse("slug", bad).is_err(), "{bad}");
         }
         assert!(Slug::parse("slug", "acme-2").is_ok());

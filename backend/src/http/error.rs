@@ -28,7 +28,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError { code, message: message.into(), field: None, retry_after_secs: None }
+        ApiError {
+            code,
+            message: message.into(),
+            field: None,
+            retry_after_secs: None,
+        }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> ApiError {
@@ -39,11 +44,19 @@ impl ApiError {
     /// An unexpected failure: logged in full, reported without internals.
     pub fn internal(error: &dyn std::fmt::Display) -> ApiError {
         tracing::error!(error = %error, "request failed");
-        ApiError::new(ErrorCode::Internal, "an internal error occurred; the request id identifies it in the logs")
+        ApiError::new(
+            ErrorCode::Internal,
+            "an internal error occurred; the request id identifies it in the logs",
+        )
     }
 
     fn body(&self, request_id: String) -> ErrorBody {
-        ErrorBody { code: self.code, message: self.message.clone(), field: self.field.clone(), request_id }
+        ErrorBody {
+            code: self.code,
+            message: self.message.clone(),
+            field: self.field.clone(),
+            request_id,
+        }
     }
 }
 
@@ -63,7 +76,10 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if matches!(self.code, ErrorCode::Unauthenticated | ErrorCode::ApiKeyRevoked) {
+        if matches!(
+            self.code,
+            ErrorCode::Unauthenticated | ErrorCode::ApiKeyRevoked
+        ) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         // `shape_errors` fills in the request id.
@@ -73,14 +89,20 @@ impl ResponseError for ApiError {
 
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
-        ApiError::new(ErrorCode::InvalidField, format!("{}: {}", error.field, error.message)).with_field(error.field)
+        ApiError::new(
+            ErrorCode::InvalidField,
+            format!("{}: {}", error.field, error.message),
+        )
+        .with_field(error.field)
     }
 }
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::InvalidCredentials => ApiError::new(ErrorCode::InvalidCredentials, error.to_string()),
+            AuthError::InvalidCredentials => {
+                ApiError::new(ErrorCode::InvalidCredentials, error.to_string())
+            }
             AuthError::Throttled { retry_after_secs } => ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..ApiError::new(ErrorCode::TooManyRequests, error.to_string())
@@ -88,9 +110,13 @@ impl From<AuthError> for ApiError {
             AuthError::Unauthenticated | AuthError::InvalidApiKey => {
                 ApiError::new(ErrorCode::Unauthenticated, error.to_string())
             }
-            AuthError::SessionExpired => ApiError::new(ErrorCode::SessionExpired, error.to_string()),
+            AuthError::SessionExpired => {
+                ApiError::new(ErrorCode::SessionExpired, error.to_string())
+            }
             AuthError::ApiKeyRevoked => ApiError::new(ErrorCode::ApiKeyRevoked, error.to_string()),
-            AuthError::CsrfMismatch => ApiError::new(ErrorCode::CsrfTokenMismatch, error.to_string()),
+            AuthError::CsrfMismatch => {
+                ApiError::new(ErrorCode::CsrfTokenMismatch, error.to_string())
+            }
             AuthError::Repo(_) | AuthError::Hashing(_) => ApiError::internal(&error),
         }
     }
@@ -102,7 +128,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(_) => ApiError::new(ErrorCode::NotFound, error.to_string()),
             ServiceError::Forbidden(message) => ApiError::new(ErrorCode::Forbidden, message),
             ServiceError::Invalid(field_error) => field_error.into(),
-            ServiceError::Conflict { field, message } => ApiError { field, ..ApiError::new(ErrorCode::Conflict, message) },
+            ServiceError::Conflict { field, message } => ApiError {
+                field,
+                ..ApiError::new(ErrorCode::Conflict, message)
+            },
             ServiceError::Auth(auth) => auth.into(),
             ServiceError::Vault(_) | ServiceError::Repo(_) => ApiError::internal(&error),
         }
@@ -115,7 +144,11 @@ pub async fn shape_errors(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let request_id = request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     // (The request must not be cloned before routing: actix needs sole ownership to route it.)
     let response = match next.call(request).await {
         Ok(response) => response.map_into_boxed_body(),
@@ -127,17 +160,26 @@ pub async fn shape_errors(
                 shaped.insert_header((header::HeaderName::from_static("x-request-id"), value));
             }
             let shaped = shaped.json(default_body(status, request_id));
-            return Err(actix_web::error::InternalError::from_response(error.to_string(), shaped).into());
+            return Err(
+                actix_web::error::InternalError::from_response(error.to_string(), shaped).into(),
+            );
         }
     };
     let status = response.status();
     let mut response = if status.is_client_error() || status.is_server_error() {
-        let body = match response.response().error().and_then(|e| e.as_error::<ApiError>()) {
+        let body = match response
+            .response()
+            .error()
+            .and_then(|e| e.as_error::<ApiError>())
+        {
             Some(api_error) => api_error.body(request_id.clone()),
             None => default_body(status, request_id.clone()),
         };
         response.map_body(|head, _old_body| {
-            head.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            head.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             head.headers_mut().remove(header::CONTENT_LENGTH);
             serde_json::to_vec(&body).unwrap_or_default().boxed()
         })
@@ -145,7 +187,9 @@ pub async fn shape_errors(
         response
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+        response
+            .headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
 }
@@ -154,8 +198,15 @@ fn default_body(status: StatusCode, request_id: String) -> ErrorBody {
     let code = ErrorCode::for_status(status.as_u16());
     let message = match code {
         ErrorCode::NotFound => "there is nothing at this address".to_string(),
-        ErrorCode::MethodNotAllowed => "this HTTP method is not supported at this address".to_string(),
+        ErrorCode::MethodNotAllowed => {
+            "this HTTP method is not supported at this address".to_string()
+        }
         _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
     };
-    ErrorBody { code, message, field: None, request_id }
+    ErrorBody {
+        code,
+        message,
+        field: None,
+        request_id,
+    }
 }

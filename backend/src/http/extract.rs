@@ -50,11 +50,20 @@ impl FromRequest for Principal {
         Box::pin(async move {
             let state = state(&req)?;
             let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
-            let csrf = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let csrf = req
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
             let is_write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-            let principal =
-                auth::principal::authenticate(&state.db, &state.settings.auth, cookie.as_deref(), csrf.as_deref(), is_write)
-                    .await?;
+            let principal = auth::principal::authenticate(
+                &state.db,
+                &state.settings.auth,
+                cookie.as_deref(),
+                csrf.as_deref(),
+                is_write,
+            )
+            .await?;
             if let Some(span) = root_span(&req) {
                 span.record("user_id", principal.session.user.id.to_string().as_str());
             }
@@ -73,8 +82,14 @@ impl FromRequest for AppPrincipal {
         let req = req.clone();
         Box::pin(async move {
             let state = state(&req)?;
-            let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-            let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
+            let header = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            let Some(token) = header
+                .and_then(|h| h.strip_prefix("Bearer "))
+                .map(str::trim)
+            else {
                 return Err(ApiError::new(
                     ErrorCode::Unauthenticated,
                     "send the tenant API key as `Authorization: Bearer <key>`",
@@ -101,11 +116,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json = req
-            .mime_type()
-            .ok()
-            .flatten()
-            .is_some_and(|mime| mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON));
+        let is_json =
+            req.mime_type().ok().flatten().is_some_and(|mime| {
+                mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)
+            });
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -114,12 +128,18 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON with `Content-Type: application/json`",
                 ));
             }
-            let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
-                Some(PayloadError::Overflow) => {
-                    ApiError::new(ErrorCode::PayloadTooLarge, "the request body is larger than the server accepts")
-                }
-                _ => ApiError::new(ErrorCode::MalformedBody, format!("the request body could not be read: {error}")),
-            })?;
+            let bytes = body
+                .await
+                .map_err(|error| match error.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        "the request body is larger than the server accepts",
+                    ),
+                    _ => ApiError::new(
+                        ErrorCode::MalformedBody,
+                        format!("the request body could not be read: {error}"),
+                    ),
+                })?;
             parse_json(&bytes).map(JsonBody)
         })
     }
@@ -128,18 +148,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let field = field_of(&error.path().to_string(), &error.inner().to_string());
-        let message = match &field {
-            Some(field) => format!("{field}: {}", error.inner()),
-            None => format!("the body is not valid JSON for this request: {}", error.inner()),
+        let inner = error.inner();
+        // Broken JSON has no field at fault; a value of the wrong shape does.
+        let field = match inner.classify() {
+            serde_json::error::Category::Data => {
+                field_of(&error.path().to_string(), &inner.to_string())
+            }
+            _ => None,
         };
-        let api_error = ApiError::new(
-            if field.is_some() { ErrorCode::InvalidField } else { ErrorCode::MalformedBody },
-            message,
-        );
         match field {
-            Some(field) => api_error.with_field(field),
-            None => api_error,
+            Some(field) => ApiError::new(ErrorCode::InvalidField, format!("{field}: {inner}"))
+                .with_field(field),
+            None => ApiError::new(
+                ErrorCode::MalformedBody,
+                format!("the body is not valid JSON for this request: {inner}"),
+            ),
         }
     })
 }
@@ -147,7 +170,11 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 /// The dotted path of the field at fault. serde reports a missing field at its parent, naming
 /// the field only in the message ("missing field `email`").
 fn field_of(path: &str, message: &str) -> Option<String> {
-    let parent = if path == "." || path.is_empty() { None } else { Some(path.to_string()) };
+    let parent = if path == "." || path.is_empty() {
+        None
+    } else {
+        Some(path.to_string())
+    };
     let missing = message
         .strip_prefix("missing field `")
         .and_then(|rest| rest.split('`').next())
@@ -167,9 +194,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(form_urlencoded::parse(
-            req.query_string().as_bytes(),
-        )))
+        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(
+            form_urlencoded::parse(req.query_string().as_bytes()),
+        ))
         .map(QueryParams)
         .map_err(|error| {
             let field = field_of(&error.path().to_string(), &error.inner().to_string());
@@ -193,9 +220,15 @@ pub fn path_config() -> web::PathConfig {
             .find(|(name, value)| name.ends_with("_id") && uuid::Uuid::parse_str(value).is_err())
             .map(|(name, _)| name.to_string());
         let api_error = match bad {
-            Some(name) => ApiError::new(ErrorCode::InvalidParameter, format!("{name}: is not a valid id (a UUID)"))
-                .with_field(name),
-            None => ApiError::new(ErrorCode::InvalidParameter, format!("invalid path parameter: {error}")),
+            Some(name) => ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("{name}: is not a valid id (a UUID)"),
+            )
+            .with_field(name),
+            None => ApiError::new(
+                ErrorCode::InvalidParameter,
+                format!("invalid path parameter: {error}"),
+            ),
         };
         api_error.into()
     })
@@ -222,10 +255,12 @@ mod tests {
     fn errors_name_the_field_at_fault() {
         let err = parse_json::<Outer>(br#"{"inner": {"count": 1}}"#).expect_err("missing");
         assert_eq!(err.field.as_deref(), Some("email"));
-        let err = parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {"count": "x"}}"#).expect_err("type");
+        let err = parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {"count": "x"}}"#)
+            .expect_err("type");
         assert_eq!(err.field.as_deref(), Some("inner.count"));
         assert_eq!(err.code, ErrorCode::InvalidField);
-        let err = parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {}}"#).expect_err("nested missing");
+        let err =
+            parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {}}"#).expect_err("nested missing");
         assert_eq!(err.field.as_deref(), Some("inner.count"));
         let err = parse_json::<Outer>(b"{not json").expect_err("syntax");
         assert_eq!(err.code, ErrorCode::MalformedBody);

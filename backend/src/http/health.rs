@@ -23,12 +23,18 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
     let (applied, expected) = state.db.migration_status().await.map_err(|error| {
-        ApiError::new(ErrorCode::Unavailable, format!("the database cannot be reached: {error}"))
+        ApiError::new(
+            ErrorCode::Unavailable,
+            format!("the database cannot be reached: {error}"),
+        )
     })?;
     if applied < expected {
         return Err(ApiError::new(
             ErrorCode::Unavailable,
-            format!("{} of {expected} migrations are not applied; run `tandem migrate`", expected - applied),
+            format!(
+                "{} of {expected} migrations are not applied; run `tandem migrate`",
+                expected - applied
+            ),
         ));
     }
     Ok(web::Json(Readiness {

@@ -20,7 +20,10 @@ pub async fn track(
     let method = request.method().to_string();
     let response = next.call(request).await?;
     let elapsed = started.elapsed();
-    let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_string());
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
     let status = response.status().as_u16();
     metrics::counter!(HTTP_REQUESTS, "method" => method.clone(), "route" => route.clone(), "status" => status.to_string())
         .increment(1);

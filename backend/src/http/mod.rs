@@ -30,7 +30,11 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        tracing_actix_web::root_span!(request, tenant_id = tracing::field::Empty, user_id = tracing::field::Empty)
+        tracing_actix_web::root_span!(
+            request,
+            tenant_id = tracing::field::Empty,
+            user_id = tracing::field::Empty
+        )
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
@@ -42,7 +46,13 @@ impl RootSpanBuilder for RequestSpan {
 pub fn build_app(
     state: AppState,
 ) -> App<
-    impl ServiceFactory<ServiceRequest, Config = (), Response = ServiceResponse<impl MessageBody>, Error = Error, InitError = ()>,
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
 > {
     let max_body = state.settings.server.max_body_bytes;
     let ui_dir = state.settings.server.ui_dir.clone();

@@ -10,13 +10,33 @@ use tandem_shared::ErrorCode;
 use super::error::ApiError;
 use crate::state::AppState;
 
-pub async fn fallback(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn fallback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let path = req.path();
-    if path.starts_with("/api/") || path == "/api" || path == "/metrics" || path.starts_with("/pkg/") {
-        return Err(ApiError::new(ErrorCode::NotFound, "there is nothing at this address"));
+    // A known address with another method: the router matched no guard, so say so.
+    if req.resource_map().has_resource(path) {
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "this HTTP method is not supported at this address",
+        ));
+    }
+    if path.starts_with("/api/")
+        || path == "/api"
+        || path == "/metrics"
+        || path.starts_with("/pkg/")
+    {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            "there is nothing at this address",
+        ));
     }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
-        return Err(ApiError::new(ErrorCode::MethodNotAllowed, "this HTTP method is not supported at this address"));
+        return Err(ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "this HTTP method is not supported at this address",
+        ));
     }
     let index = state.settings.server.ui_dir.join("index.html");
     match NamedFile::open(&index) {

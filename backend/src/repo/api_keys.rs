@@ -28,7 +28,10 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             tenant_id: parse_id(&row.tenant_id, "tenant id")?,
             environment_id: parse_id(&row.environment_id, "environment id")?,
             environment: EnvironmentKind::parse(&row.environment_kind).ok_or_else(|| {
-                RepoError::Corrupt(format!("unknown environment kind {:?}", row.environment_kind))
+                RepoError::Corrupt(format!(
+                    "unknown environment kind {:?}",
+                    row.environment_kind
+                ))
             })?,
             name: row.name,
             prefix: row.prefix,
@@ -80,26 +83,35 @@ pub async fn insert<'c>(exec: impl Exec<'c>, key: NewApiKey<'_>) -> Result<(), R
     Ok(())
 }
 
-pub async fn get<'c>(exec: impl Exec<'c>, tenant_id: TenantId, id: ApiKeyId) -> Result<Option<ApiKey>, RepoError> {
-    let row: Option<ApiKeyRow> = sqlx::query_as(select_keys!("WHERE k.tenant_id = $1 AND k.id = $2"))
-        .bind(tenant_id.to_string())
-        .bind(id.to_string())
-        .fetch_optional(exec)
-        .await?;
+pub async fn get<'c>(
+    exec: impl Exec<'c>,
+    tenant_id: TenantId,
+    id: ApiKeyId,
+) -> Result<Option<ApiKey>, RepoError> {
+    let row: Option<ApiKeyRow> =
+        sqlx::query_as(select_keys!("WHERE k.tenant_id = $1 AND k.id = $2"))
+            .bind(tenant_id.to_string())
+            .bind(id.to_string())
+            .fetch_optional(exec)
+            .await?;
     row.map(ApiKey::try_from).transpose()
 }
 
 pub async fn list<'c>(exec: impl Exec<'c>, tenant_id: TenantId) -> Result<Vec<ApiKey>, RepoError> {
-    let rows: Vec<ApiKeyRow> =
-        sqlx::query_as(select_keys!("WHERE k.tenant_id = $1 ORDER BY k.revoked_at IS NOT NULL, k.created_at DESC"))
-            .bind(tenant_id.to_string())
-            .fetch_all(exec)
-            .await?;
+    let rows: Vec<ApiKeyRow> = sqlx::query_as(select_keys!(
+        "WHERE k.tenant_id = $1 ORDER BY k.revoked_at IS NOT NULL, k.created_at DESC"
+    ))
+    .bind(tenant_id.to_string())
+    .fetch_all(exec)
+    .await?;
     rows.into_iter().map(ApiKey::try_from).collect()
 }
 
 /// The key a bearer token hashes to, with its tenant's name, whether revoked or not.
-pub async fn find_by_hash<'c>(exec: impl Exec<'c>, key_hash: &str) -> Result<Option<(ApiKey, String)>, RepoError> {
+pub async fn find_by_hash<'c>(
+    exec: impl Exec<'c>,
+    key_hash: &str,
+) -> Result<Option<(ApiKey, String)>, RepoError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -115,11 +127,17 @@ pub async fn find_by_hash<'c>(exec: impl Exec<'c>, key_hash: &str) -> Result<Opt
     .bind(key_hash)
     .fetch_optional(exec)
     .await?;
-    row.map(|row| Ok((ApiKey::try_from(row.key)?, row.tenant_name))).transpose()
+    row.map(|row| Ok((ApiKey::try_from(row.key)?, row.tenant_name)))
+        .transpose()
 }
 
 /// Marks a key revoked; false when it does not exist in this tenant or was already revoked.
-pub async fn revoke<'c>(exec: impl Exec<'c>, tenant_id: TenantId, id: ApiKeyId, now_ms: i64) -> Result<bool, RepoError> {
+pub async fn revoke<'c>(
+    exec: impl Exec<'c>,
+    tenant_id: TenantId,
+    id: ApiKeyId,
+    now_ms: i64,
+) -> Result<bool, RepoError> {
     let done = sqlx::query(
         "UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",
     )

@@ -17,7 +17,10 @@ pub struct NewAuditEntry<'a> {
     pub now_ms: i64,
 }
 
-pub async fn insert<'c>(exec: impl Exec<'c>, entry: NewAuditEntry<'_>) -> Result<AuditEntryId, RepoError> {
+pub async fn insert<'c>(
+    exec: impl Exec<'c>,
+    entry: NewAuditEntry<'_>,
+) -> Result<AuditEntryId, RepoError> {
     let id = AuditEntryId(new_id());
     sqlx::query(
         "INSERT INTO audit_log (id, tenant_id, actor_kind, actor, action, target_kind, target_id, details, \
@@ -58,7 +61,11 @@ impl TryFrom<AuditRow> for AuditEntry {
     fn try_from(row: AuditRow) -> Result<Self, RepoError> {
         Ok(AuditEntry {
             id: parse_id(&row.id, "audit entry id")?,
-            tenant_id: row.tenant_id.as_deref().map(|t| parse_id(t, "tenant id")).transpose()?,
+            tenant_id: row
+                .tenant_id
+                .as_deref()
+                .map(|t| parse_id(t, "tenant id"))
+                .transpose()?,
             actor_kind: row.actor_kind,
             actor: row.actor,
             action: row.action,
@@ -97,15 +104,19 @@ pub async fn list<'c>(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, RepoError> {
     // Ids are UUIDv7, so their text sorts by creation time; no generated id equals the max UUID.
-    let before = before.map_or(uuid::Uuid::max(), |id| id.as_uuid()).to_string();
+    let before = before
+        .map_or(uuid::Uuid::max(), |id| id.as_uuid())
+        .to_string();
     let rows: Vec<AuditRow> = match scope {
         AuditScope::Tenant(tenant_id) => {
-            sqlx::query_as(select_audit!("WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"))
-                .bind(tenant_id.to_string())
-                .bind(before)
-                .bind(limit)
-                .fetch_all(exec)
-                .await?
+            sqlx::query_as(select_audit!(
+                "WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+            ))
+            .bind(tenant_id.to_string())
+            .bind(before)
+            .bind(limit)
+            .fetch_all(exec)
+            .await?
         }
         AuditScope::Everything => {
             sqlx::query_as(select_audit!("WHERE id < $1 ORDER BY id DESC LIMIT $2"))

@@ -21,7 +21,11 @@ pub struct FailurePolicy {
 
 /// Counts one failure in the current window (starting a new window when the old one is over) and
 /// locks the key when the count reaches the limit, in one atomic statement.
-pub async fn record_failure<'c>(exec: impl Exec<'c>, key: &str, policy: &FailurePolicy) -> Result<Option<i64>, RepoError> {
+pub async fn record_failure<'c>(
+    exec: impl Exec<'c>,
+    key: &str,
+    policy: &FailurePolicy,
+) -> Result<Option<i64>, RepoError> {
     let locked_until: Option<i64> = sqlx::query_scalar(
         "INSERT INTO login_throttle (throttle_key, failures, window_started, locked_until) \
          VALUES ($1, 1, $2, CASE WHEN 1 >= $4 THEN $2 + $5 ELSE NULL END) \

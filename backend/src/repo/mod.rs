@@ -142,7 +142,11 @@ impl Db {
 
     /// (applied, expected) migration counts.
     pub async fn migration_status(&self) -> Result<(i64, i64), RepoError> {
-        let expected = self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).count() as i64;
+        let expected = self
+            .migrator()
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .count() as i64;
         let table_exists: i64 = match self.backend {
             Backend::Sqlite => {
                 sqlx::query_scalar(
@@ -163,9 +167,10 @@ impl Db {
         if table_exists == 0 {
             return Ok((0, expected));
         }
-        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(&self.pool)
-            .await?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await?;
         Ok((applied, expected))
     }
 
@@ -204,7 +209,11 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), RepoError> {
     {
         std::fs::create_dir_all(parent).map_err(|e| {
             RepoError::Database(sqlx::Error::Configuration(
-                format!("cannot create the database directory {}: {e}", parent.display()).into(),
+                format!(
+                    "cannot create the database directory {}: {e}",
+                    parent.display()
+                )
+                .into(),
             ))
         })?;
     }

@@ -27,36 +27,44 @@ impl TryFrom<TenantRow> for Tenant {
 
 macro_rules! select_tenants {
     ($rest:literal) => {
-        concat!("SELECT id, slug, name, is_demo, created_at FROM tenants ", $rest)
+        concat!(
+            "SELECT id, slug, name, is_demo, created_at FROM tenants ",
+            $rest
+        )
     };
 }
 
 pub async fn insert<'c>(exec: impl Exec<'c>, tenant: &Tenant) -> Result<(), RepoError> {
-    sqlx::query("INSERT INTO tenants (id, slug, name, is_demo, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(tenant.id.to_string())
-        .bind(&tenant.slug)
-        .bind(&tenant.name)
-        .bind(i64::from(tenant.is_demo))
-        .bind(tenant.created_at.timestamp_millis())
-        .execute(exec)
-        .await
-        .map_err(|e| RepoError::duplicate_as(e, "a tenant with this slug"))?;
+    sqlx::query(
+        "INSERT INTO tenants (id, slug, name, is_demo, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant.id.to_string())
+    .bind(&tenant.slug)
+    .bind(&tenant.name)
+    .bind(i64::from(tenant.is_demo))
+    .bind(tenant.created_at.timestamp_millis())
+    .execute(exec)
+    .await
+    .map_err(|e| RepoError::duplicate_as(e, "a tenant with this slug"))?;
     Ok(())
 }
 
 pub async fn get<'c>(exec: impl Exec<'c>, id: TenantId) -> Result<Option<Tenant>, RepoError> {
     let row: Option<TenantRow> = sqlx::query_as(select_tenants!("WHERE id = $1"))
-    .bind(id.to_string())
-    .fetch_optional(exec)
-    .await?;
+        .bind(id.to_string())
+        .fetch_optional(exec)
+        .await?;
     row.map(Tenant::try_from).transpose()
 }
 
-pub async fn find_by_slug<'c>(exec: impl Exec<'c>, slug: &str) -> Result<Option<Tenant>, RepoError> {
+pub async fn find_by_slug<'c>(
+    exec: impl Exec<'c>,
+    slug: &str,
+) -> Result<Option<Tenant>, RepoError> {
     let row: Option<TenantRow> = sqlx::query_as(select_tenants!("WHERE slug = $1"))
-    .bind(slug)
-    .fetch_optional(exec)
-    .await?;
+        .bind(slug)
+        .fetch_optional(exec)
+        .await?;
     row.map(Tenant::try_from).transpose()
 }
 
@@ -72,19 +80,19 @@ pub async fn list<'c>(exec: impl Exec<'c>, filter: TenantFilter) -> Result<Vec<T
     let rows: Vec<TenantRow> = match filter {
         TenantFilter::All => {
             sqlx::query_as(select_tenants!("ORDER BY name, id"))
-            .fetch_all(exec)
-            .await?
+                .fetch_all(exec)
+                .await?
         }
         TenantFilter::DemoOnly => {
             sqlx::query_as(select_tenants!("WHERE is_demo = 1 ORDER BY name, id"))
-            .fetch_all(exec)
-            .await?
+                .fetch_all(exec)
+                .await?
         }
         TenantFilter::Only(id) => {
             sqlx::query_as(select_tenants!("WHERE id = $1"))
-            .bind(id.to_string())
-            .fetch_all(exec)
-            .await?
+                .bind(id.to_string())
+                .fetch_all(exec)
+                .await?
         }
     };
     rows.into_iter().map(Tenant::try_from).collect()
@@ -100,5 +108,7 @@ pub async fn rename<'c>(exec: impl Exec<'c>, id: TenantId, name: &str) -> Result
 }
 
 pub async fn count<'c>(exec: impl Exec<'c>) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants").fetch_one(exec).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM tenants")
+        .fetch_one(exec)
+        .await?)
 }

@@ -2,15 +2,19 @@ use serde_json::json;
 use tandem_shared::api::api_keys::{ApiKey, CreateApiKeyRequest, CreatedApiKey};
 use tandem_shared::ids::{ApiKeyId, TenantId};
 
+use super::ServiceError;
 use super::access::{self, Need};
 use super::audit::{self, Actor, Change};
-use super::ServiceError;
 use crate::auth::{Principal, api_key};
 use crate::domain::Name;
 use crate::repo::api_keys::{self, NewApiKey};
 use crate::repo::{Db, environments, new_id, now_ms};
 
-pub async fn list(db: &Db, principal: &Principal, tenant_id: TenantId) -> Result<Vec<ApiKey>, ServiceError> {
+pub async fn list(
+    db: &Db,
+    principal: &Principal,
+    tenant_id: TenantId,
+) -> Result<Vec<ApiKey>, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Read).await?;
     Ok(api_keys::list(db.pool(), tenant.id).await?)
 }
@@ -58,7 +62,9 @@ pub async fn create(
         },
     )
     .await?;
-    let key = api_keys::get(&mut *tx, tenant.id, id).await?.ok_or(ServiceError::NotFound("api key"))?;
+    let key = api_keys::get(&mut *tx, tenant.id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("api key"))?;
     tx.commit().await?;
     Ok(CreatedApiKey { key, secret })
 }
@@ -74,7 +80,9 @@ pub async fn revoke(
     let tenant = access::tenant(db, principal, tenant_id, Need::Write).await?;
     let mut tx = db.begin().await?;
     let revoked_now = api_keys::revoke(&mut *tx, tenant.id, key_id, now_ms()).await?;
-    let key = api_keys::get(&mut *tx, tenant.id, key_id).await?.ok_or(ServiceError::NotFound("api key"))?;
+    let key = api_keys::get(&mut *tx, tenant.id, key_id)
+        .await?
+        .ok_or(ServiceError::NotFound("api key"))?;
     if revoked_now {
         audit::record(
             &mut *tx,

@@ -5,8 +5,8 @@ use tandem_shared::api::audit::AuditPage;
 use tandem_shared::ids::{AuditEntryId, TenantId};
 use tandem_shared::roles::Role;
 
-use super::access::{self, Need};
 use super::ServiceError;
+use super::access::{self, Need};
 use crate::auth::Principal;
 use crate::repo::audit::{self, AuditScope, NewAuditEntry};
 use crate::repo::{Db, Exec, RepoError, now_ms};
@@ -21,15 +21,27 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(principal: &Principal, request_id: Option<String>) -> Actor {
-        Actor { kind: "user", label: principal.email().to_string(), request_id }
+        Actor {
+            kind: "user",
+            label: principal.email().to_string(),
+            request_id,
+        }
     }
 
     pub fn cli(command: &str) -> Actor {
-        Actor { kind: "cli", label: command.to_string(), request_id: None }
+        Actor {
+            kind: "cli",
+            label: command.to_string(),
+            request_id: None,
+        }
     }
 
     pub fn system(what: &str) -> Actor {
-        Actor { kind: "system", label: what.to_string(), request_id: None }
+        Actor {
+            kind: "system",
+            label: what.to_string(),
+            request_id: None,
+        }
     }
 }
 
@@ -42,7 +54,11 @@ pub struct Change<'a> {
     pub details: Value,
 }
 
-pub async fn record<'c>(exec: impl Exec<'c>, actor: &Actor, change: Change<'_>) -> Result<(), RepoError> {
+pub async fn record<'c>(
+    exec: impl Exec<'c>,
+    actor: &Actor,
+    change: Change<'_>,
+) -> Result<(), RepoError> {
     audit::insert(
         exec,
         NewAuditEntry {
@@ -82,14 +98,28 @@ pub async fn list_everything(
     limit: i64,
 ) -> Result<AuditPage, ServiceError> {
     if !matches!(principal.role(), Role::OperatorAdmin | Role::Support) {
-        return Err(ServiceError::Forbidden("only operator admins and support read the whole audit log".into()));
+        return Err(ServiceError::Forbidden(
+            "only operator admins and support read the whole audit log".into(),
+        ));
     }
     page(db, AuditScope::Everything, before, limit).await
 }
 
-async fn page(db: &Db, scope: AuditScope, before: Option<AuditEntryId>, limit: i64) -> Result<AuditPage, ServiceError> {
+async fn page(
+    db: &Db,
+    scope: AuditScope,
+    before: Option<AuditEntryId>,
+    limit: i64,
+) -> Result<AuditPage, ServiceError> {
     let limit = limit.clamp(1, MAX_PAGE);
     let entries = audit::list(db.pool(), scope, before, limit).await?;
-    let next_before = if entries.len() as i64 == limit { entries.last().map(|e| e.id) } else { None };
-    Ok(AuditPage { entries, next_before })
+    let next_before = if entries.len() as i64 == limit {
+        entries.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok(AuditPage {
+        entries,
+        next_before,
+    })
 }

@@ -23,7 +23,10 @@ pub enum ServiceError {
     #[error(transparent)]
     Invalid(#[from] FieldError),
     #[error("{message}")]
-    Conflict { field: Option<String>, message: String },
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
@@ -35,7 +38,10 @@ pub enum ServiceError {
 impl From<RepoError> for ServiceError {
     fn from(error: RepoError) -> Self {
         match error {
-            RepoError::Duplicate { what } => ServiceError::Conflict { field: None, message: format!("{what} already exists") },
+            RepoError::Duplicate { what } => ServiceError::Conflict {
+                field: None,
+                message: format!("{what} already exists"),
+            },
             other => ServiceError::Repo(other),
         }
     }
@@ -49,13 +55,18 @@ impl From<sqlx::Error> for ServiceError {
 
 impl ServiceError {
     pub fn conflict(field: &str, message: impl Into<String>) -> ServiceError {
-        ServiceError::Conflict { field: Some(field.to_string()), message: message.into() }
+        ServiceError::Conflict {
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
     }
 
     /// A duplicate from the repository, attributed to the field that must be unique.
     pub fn duplicate_field(field: &str) -> impl Fn(RepoError) -> ServiceError + '_ {
         move |error| match error {
-            RepoError::Duplicate { what } => ServiceError::conflict(field, format!("{what} already exists")),
+            RepoError::Duplicate { what } => {
+                ServiceError::conflict(field, format!("{what} already exists"))
+            }
             other => ServiceError::from(other),
         }
     }

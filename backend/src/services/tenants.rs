@@ -1,11 +1,13 @@
 use serde_json::json;
-use tandem_shared::api::tenants::{CreateTenantRequest, EnvironmentKind, Tenant, UpdateTenantRequest};
+use tandem_shared::api::tenants::{
+    CreateTenantRequest, EnvironmentKind, Tenant, UpdateTenantRequest,
+};
 use tandem_shared::ids::{EnvironmentId, TenantId};
 use tandem_shared::roles::Role;
 
+use super::ServiceError;
 use super::access::{self, Need};
 use super::audit::{self, Actor, Change};
-use super::ServiceError;
 use crate::auth::Principal;
 use crate::domain::{FieldError, Name, Slug};
 use crate::repo::tenants::TenantFilter;
@@ -24,10 +26,17 @@ impl NewTenant {
         let slug = match slug.map(str::trim).filter(|s| !s.is_empty()) {
             Some(slug) => Slug::parse("slug", slug)?,
             None => Slug::from_name(name.as_str()).ok_or_else(|| {
-                FieldError::new("slug", "cannot be derived from the name; choose one (letters, digits, dashes)")
+                FieldError::new(
+                    "slug",
+                    "cannot be derived from the name; choose one (letters, digits, dashes)",
+                )
             })?,
         };
-        Ok(NewTenant { name, slug, is_demo })
+        Ok(NewTenant {
+            name,
+            slug,
+            is_demo,
+        })
     }
 }
 
@@ -48,12 +57,25 @@ pub async fn get(db: &Db, principal: &Principal, id: TenantId) -> Result<Tenant,
 }
 
 /// Operator admins create any tenant; sales staff create demo tenants only.
-pub async fn create(db: &Db, principal: &Principal, actor: &Actor, request: CreateTenantRequest) -> Result<Tenant, ServiceError> {
+pub async fn create(
+    db: &Db,
+    principal: &Principal,
+    actor: &Actor,
+    request: CreateTenantRequest,
+) -> Result<Tenant, ServiceError> {
     match principal.role() {
         Role::OperatorAdmin => {}
         Role::Sales if request.is_demo => {}
-        Role::Sales => return Err(ServiceError::Forbidden("sales staff can create demo tenants only".into())),
-        _ => return Err(ServiceError::Forbidden("only operator admins create tenants".into())),
+        Role::Sales => {
+            return Err(ServiceError::Forbidden(
+                "sales staff can create demo tenants only".into(),
+            ));
+        }
+        _ => {
+            return Err(ServiceError::Forbidden(
+                "only operator admins create tenants".into(),
+            ));
+        }
     }
     let new = NewTenant::parse(&request.name, request.slug.as_deref(), request.is_demo)?;
     let mut tx = db.begin().await?;
@@ -64,7 +86,11 @@ pub async fn create(db: &Db, principal: &Principal, actor: &Actor, request: Crea
 
 /// Creates the tenant with its sandbox and production environments, audited, inside `tx`.
 /// Also used by the CLI and the first-run bootstrap.
-pub async fn insert_with_environments(tx: &mut Tx, actor: &Actor, new: NewTenant) -> Result<Tenant, ServiceError> {
+pub async fn insert_with_environments(
+    tx: &mut Tx,
+    actor: &Actor,
+    new: NewTenant,
+) -> Result<Tenant, ServiceError> {
     let now = now_ms();
     let tenant = Tenant {
         id: TenantId(new_id()),
@@ -73,7 +99,9 @@ pub async fn insert_with_environments(tx: &mut Tx, actor: &Actor, new: NewTenant
         is_demo: new.is_demo,
         created_at: to_datetime(now),
     };
-    tenants::insert(&mut **tx, &tenant).await.map_err(ServiceError::duplicate_field("slug"))?;
+    tenants::insert(&mut **tx, &tenant)
+        .await
+        .map_err(ServiceError::duplicate_field("slug"))?;
     for kind in EnvironmentKind::ALL {
         environments::insert(&mut **tx, EnvironmentId(new_id()), tenant.id, kind, now).await?;
     }
@@ -116,5 +144,8 @@ pub async fn rename(
     )
     .await?;
     tx.commit().await?;
-    Ok(Tenant { name: name.as_str().to_string(), ..tenant })
+    Ok(Tenant {
+        name: name.as_str().to_string(),
+        ..tenant
+    })
 }

@@ -4,14 +4,18 @@ use tandem_shared::api::users::{CreateUserRequest, CreatedUser, UpdateUserReques
 use tandem_shared::ids::{TenantId, UserId};
 use tandem_shared::roles::Role;
 
+use super::ServiceError;
 use super::access::{self, Need};
 use super::audit::{self, Actor, Change};
-use super::ServiceError;
 use crate::auth::{Principal, password};
 use crate::domain::{Email, Name, NewPassword};
 use crate::repo::{Db, Tx, new_id, now_ms, sessions, to_datetime, users};
 
-pub async fn list(db: &Db, principal: &Principal, tenant_id: TenantId) -> Result<Vec<User>, ServiceError> {
+pub async fn list(
+    db: &Db,
+    principal: &Principal,
+    tenant_id: TenantId,
+) -> Result<Vec<User>, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Read).await?;
     Ok(users::list(db.pool(), tenant.id).await?)
 }
@@ -38,7 +42,10 @@ pub async fn create(
         email: Email::parse("email", &request.email)?,
         name: Name::parse("name", &request.name)?,
         role: request.role.into(),
-        password: request.password.map(|p| NewPassword::parse("password", SecretString::from(p))).transpose()?,
+        password: request
+            .password
+            .map(|p| NewPassword::parse("password", SecretString::from(p)))
+            .transpose()?,
     };
     let mut tx = db.begin().await?;
     let created = insert(&mut tx, actor, new).await?;
@@ -72,7 +79,9 @@ pub async fn insert(tx: &mut Tx, actor: &Actor, new: NewUser) -> Result<CreatedU
         role: new.role,
         created_at: to_datetime(now_ms()),
     };
-    users::insert(&mut **tx, &user, &hash).await.map_err(ServiceError::duplicate_field("email"))?;
+    users::insert(&mut **tx, &user, &hash)
+        .await
+        .map_err(ServiceError::duplicate_field("email"))?;
     audit::record(
         &mut **tx,
         actor,
@@ -100,9 +109,15 @@ pub async fn update(
     request: UpdateUserRequest,
 ) -> Result<User, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Write).await?;
-    let name = request.name.as_deref().map(|n| Name::parse("name", n)).transpose()?;
+    let name = request
+        .name
+        .as_deref()
+        .map(|n| Name::parse("name", n))
+        .transpose()?;
     let mut tx = db.begin().await?;
-    let user = users::get(&mut *tx, tenant.id, user_id).await?.ok_or(ServiceError::NotFound("user"))?;
+    let user = users::get(&mut *tx, tenant.id, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))?;
     let role: Role = request.role.map(Role::from).unwrap_or(user.role);
     let name = name.map_or_else(|| user.name.clone(), |n| n.as_str().to_string());
     if user.role == Role::Admin && role != Role::Admin {
@@ -138,7 +153,9 @@ pub async fn remove(
 ) -> Result<(), ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Write).await?;
     let mut tx = db.begin().await?;
-    let user = users::get(&mut *tx, tenant.id, user_id).await?.ok_or(ServiceError::NotFound("user"))?;
+    let user = users::get(&mut *tx, tenant.id, user_id)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))?;
     if user.role == Role::Admin {
         ensure_another_admin(&mut tx, tenant.id, "user_id").await?;
     }
@@ -161,18 +178,31 @@ pub async fn remove(
 }
 
 /// A tenant must keep at least one admin, or nobody could manage it.
-async fn ensure_another_admin(tx: &mut Tx, tenant_id: TenantId, field: &str) -> Result<(), ServiceError> {
+async fn ensure_another_admin(
+    tx: &mut Tx,
+    tenant_id: TenantId,
+    field: &str,
+) -> Result<(), ServiceError> {
     if users::count_admins(&mut **tx, tenant_id).await? <= 1 {
-        return Err(ServiceError::conflict(field, "this is the tenant's last admin; make someone else admin first"));
+        return Err(ServiceError::conflict(
+            field,
+            "this is the tenant's last admin; make someone else admin first",
+        ));
     }
     Ok(())
 }
 
 /// Sets a user's password by email (CLI). Ends their sessions.
-pub async fn set_password(db: &Db, actor: &Actor, email: &Email, password: NewPassword) -> Result<(), ServiceError> {
+pub async fn set_password(
+    db: &Db,
+    actor: &Actor,
+    email: &Email,
+    password: NewPassword,
+) -> Result<(), ServiceError> {
     let hash = password::hash(password.secret()).await?;
     let mut tx = db.begin().await?;
-    let Some(credentials) = users::find_credentials_by_email(&mut *tx, email.as_str()).await? else {
+    let Some(credentials) = users::find_credentials_by_email(&mut *tx, email.as_str()).await?
+    else {
         return Err(ServiceError::NotFound("user"));
     };
     users::set_password_hash(&mut *tx, email.as_str(), &hash).await?;

@@ -25,12 +25,16 @@ pub struct MasterKey {
 
 impl MasterKey {
     pub fn new(id: String, material: [u8; 32]) -> MasterKey {
-        MasterKey { id, material: SecretBox::new(Box::new(material)) }
+        MasterKey {
+            id,
+            material: SecretBox::new(Box::new(material)),
+        }
     }
 
     fn generate(id: String) -> Result<MasterKey, VaultError> {
         let mut material = [0u8; 32];
-        getrandom::fill(&mut material).map_err(|e| VaultError::KeyConfig(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut material)
+            .map_err(|e| VaultError::KeyConfig(format!("no randomness: {e}")))?;
         Ok(MasterKey::new(id, material))
     }
 
@@ -41,7 +45,9 @@ impl MasterKey {
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MasterKey").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("MasterKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -59,10 +65,13 @@ pub enum KeyringNotice {
     LoosePermissions(PathBuf),
 }
 
+/// A key file's modification time and length: enough to notice a rotation.
+type FileStamp = (SystemTime, u64);
+
 #[derive(Default)]
 struct Loaded {
     keys: Vec<Arc<MasterKey>>,
-    file_stamp: Option<(SystemTime, u64)>,
+    file_stamp: Option<FileStamp>,
 }
 
 pub struct Keyring {
@@ -72,7 +81,9 @@ pub struct Keyring {
 
 impl std::fmt::Debug for Keyring {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Keyring").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("Keyring")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
@@ -84,9 +95,9 @@ impl Keyring {
             .map(str::trim)
             .filter(|part| !part.is_empty())
             .map(|part| {
-                let (id, material) = part
-                    .split_once(':')
-                    .ok_or_else(|| VaultError::KeyConfig("vault.keys entries must look like id:base64key".into()))?;
+                let (id, material) = part.split_once(':').ok_or_else(|| {
+                    VaultError::KeyConfig("vault.keys entries must look like id:base64key".into())
+                })?;
                 parse_key(id, material)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -108,11 +119,18 @@ impl Keyring {
         Ok((keyring, notices))
     }
 
-    fn with_keys(source: KeySource, keys: Vec<MasterKey>, stamp: Option<(SystemTime, u64)>) -> Result<Keyring, VaultError> {
+    fn with_keys(
+        source: KeySource,
+        keys: Vec<MasterKey>,
+        stamp: Option<FileStamp>,
+    ) -> Result<Keyring, VaultError> {
         check_keys(&keys)?;
         Ok(Keyring {
             source,
-            loaded: RwLock::new(Loaded { keys: keys.into_iter().map(Arc::new).collect(), file_stamp: stamp }),
+            loaded: RwLock::new(Loaded {
+                keys: keys.into_iter().map(Arc::new).collect(),
+                file_stamp: stamp,
+            }),
         })
     }
 
@@ -124,7 +142,11 @@ impl Keyring {
     pub fn active(&self) -> Result<Arc<MasterKey>, VaultError> {
         self.reload_if_changed()?;
         let loaded = self.loaded.read().map_err(|_| poisoned())?;
-        loaded.keys.last().cloned().ok_or_else(|| VaultError::KeyConfig("no master key".into()))
+        loaded
+            .keys
+            .last()
+            .cloned()
+            .ok_or_else(|| VaultError::KeyConfig("no master key".into()))
     }
 
     /// The key with this id, reloading the key file once if it is not known yet.
@@ -133,7 +155,8 @@ impl Keyring {
             return Ok(key);
         }
         self.reload_if_changed()?;
-        self.find(id)?.ok_or_else(|| VaultError::UnknownKey(id.to_string()))
+        self.find(id)?
+            .ok_or_else(|| VaultError::UnknownKey(id.to_string()))
     }
 
     pub fn key_ids(&self) -> Result<Vec<String>, VaultError> {
@@ -188,7 +211,9 @@ impl Keyring {
 
 /// A fresh key in the `id:base64` form `TANDEM_VAULT__KEYS` takes, with an id that sorts after
 /// `existing`.
-pub fn generate_key_line<'a>(existing: impl Iterator<Item = &'a str>) -> Result<String, VaultError> {
+pub fn generate_key_line<'a>(
+    existing: impl Iterator<Item = &'a str>,
+) -> Result<String, VaultError> {
     let key = MasterKey::generate(next_key_id(existing))?;
     Ok(format!("{}:{}", key.id, key.encoded()))
 }
@@ -203,7 +228,12 @@ fn next_key_id<'a>(existing: impl Iterator<Item = &'a str>) -> String {
 
 fn parse_key(id: &str, material: &str) -> Result<MasterKey, VaultError> {
     let id = id.trim();
-    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
         return Err(VaultError::KeyConfig(format!(
             "key id {id:?} must be 1-64 letters, digits, '-', '_' or '.'"
         )));
@@ -211,9 +241,11 @@ fn parse_key(id: &str, material: &str) -> Result<MasterKey, VaultError> {
     let bytes = BASE64
         .decode(material.trim())
         .map_err(|_| VaultError::KeyConfig(format!("key {id:?} is not valid base64")))?;
-    let material: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| VaultError::KeyConfig(format!("key {id:?} must be 32 bytes (base64 of 32 random bytes)")))?;
+    let material: [u8; 32] = bytes.try_into().map_err(|_| {
+        VaultError::KeyConfig(format!(
+            "key {id:?} must be 32 bytes (base64 of 32 random bytes)"
+        ))
+    })?;
     Ok(MasterKey::new(id.to_string(), material))
 }
 
@@ -223,7 +255,10 @@ fn check_keys(keys: &[MasterKey]) -> Result<(), VaultError> {
     }
     for (i, key) in keys.iter().enumerate() {
         if keys[..i].iter().any(|other| other.id == key.id) {
-            return Err(VaultError::KeyConfig(format!("key id {:?} appears twice", key.id)));
+            return Err(VaultError::KeyConfig(format!(
+                "key id {:?} appears twice",
+                key.id
+            )));
         }
     }
     Ok(())
@@ -233,22 +268,26 @@ fn poisoned() -> VaultError {
     VaultError::KeyConfig("the keyring lock was poisoned by a panic".into())
 }
 
-fn file_stamp(path: &Path) -> Option<(SystemTime, u64)> {
+fn file_stamp(path: &Path) -> Option<FileStamp> {
     let meta = std::fs::metadata(path).ok()?;
     Some((meta.modified().ok()?, meta.len()))
 }
 
-fn read_key_file(path: &Path) -> Result<(Vec<MasterKey>, Option<(SystemTime, u64)>), VaultError> {
+fn read_key_file(path: &Path) -> Result<(Vec<MasterKey>, Option<FileStamp>), VaultError> {
     let stamp = file_stamp(path);
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| VaultError::KeyConfig(format!("cannot read key file {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        VaultError::KeyConfig(format!("cannot read key file {}: {e}", path.display()))
+    })?;
     let keys = text
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| {
             let (id, material) = line.split_once(char::is_whitespace).ok_or_else(|| {
-                VaultError::KeyConfig(format!("key file {}: lines must be `id base64key`", path.display()))
+                VaultError::KeyConfig(format!(
+                    "key file {}: lines must be `id base64key`",
+                    path.display()
+                ))
             })?;
             parse_key(id, material)
         })
@@ -258,7 +297,9 @@ fn read_key_file(path: &Path) -> Result<(Vec<MasterKey>, Option<(SystemTime, u64
 
 /// Writes the whole key file through a temporary file and a rename, readable by the owner only.
 fn write_key_file(path: &Path, keys: &[Arc<MasterKey>]) -> Result<(), VaultError> {
-    let io = |e: std::io::Error| VaultError::KeyConfig(format!("cannot write key file {}: {e}", path.display()));
+    let io = |e: std::io::Error| {
+        VaultError::KeyConfig(format!("cannot write key file {}: {e}", path.display()))
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -288,7 +329,9 @@ fn write_key_file(path: &Path, keys: &[Arc<MasterKey>]) -> Result<(), VaultError
 #[cfg(unix)]
 fn has_loose_permissions(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).map(|m| m.permissions().mode() & 0o077 != 0).unwrap_or(false)
+    std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o077 != 0)
+        .unwrap_or(false)
 }
 
 #[cfg(not(unix))]
@@ -313,11 +356,17 @@ mod tests {
 
     #[test]
     fn bad_inline_keys_say_what_is_wrong() {
-        let err = Keyring::from_inline("k1:not-base64!").expect_err("bad base64").to_string();
+        let err = Keyring::from_inline("k1:not-base64!")
+            .expect_err("bad base64")
+            .to_string();
         assert!(err.contains("base64"), "{err}");
-        let err = Keyring::from_inline("k1:AAAA").expect_err("short").to_string();
+        let err = Keyring::from_inline("k1:AAAA")
+            .expect_err("short")
+            .to_string();
         assert!(err.contains("32 bytes"), "{err}");
-        let err = Keyring::from_inline("justtext").expect_err("shape").to_string();
+        let err = Keyring::from_inline("justtext")
+            .expect_err("shape")
+            .to_string();
         assert!(err.contains("id:base64key"), "{err}");
         assert!(Keyring::from_inline("").is_err());
     }
@@ -327,7 +376,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("keys/master.keys");
         let (server, notices) = Keyring::from_file(&path).expect("create");
-        assert_eq!(notices, vec![KeyringNotice::GeneratedDevelopmentKey(path.clone())]);
+        assert_eq!(
+            notices,
+            vec![KeyringNotice::GeneratedDevelopmentKey(path.clone())]
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -347,7 +399,8 @@ mod tests {
 
     #[test]
     fn inline_keys_cannot_be_rotated_by_tandem() {
-        let ring = Keyring::from_inline(&generate_key_line(std::iter::empty()).expect("key")).expect("ring");
+        let ring = Keyring::from_inline(&generate_key_line(std::iter::empty()).expect("key"))
+            .expect("ring");
         let err = ring.add_generated_key().expect_err("inline").to_string();
         assert!(err.contains("tandem keys generate"), "{err}");
     }

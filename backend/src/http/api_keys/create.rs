@@ -30,6 +30,13 @@ pub async fn create_api_key(
     path: web::Path<TenantId>,
     body: JsonBody<CreateApiKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = api_keys::create(&state.db, &principal, &actor(&req, &principal), path.into_inner(), body.0).await?;
+    let created = api_keys::create(
+        &state.db,
+        &principal,
+        &actor(&req, &principal),
+        path.into_inner(),
+        body.0,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }

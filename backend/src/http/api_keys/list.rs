@@ -21,5 +21,7 @@ pub async fn list_api_keys(
     principal: Principal,
     path: web::Path<TenantId>,
 ) -> Result<web::Json<Vec<ApiKey>>, ApiError> {
-    Ok(web::Json(api_keys::list(&state.db, &principal, path.into_inner()).await?))
+    Ok(web::Json(
+        api_keys::list(&state.db, &principal, path.into_inner()).await?,
+    ))
 }

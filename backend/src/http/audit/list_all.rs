@@ -23,5 +23,7 @@ pub async fn list_all_audit(
     query: QueryParams<AuditQuery>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
     let QueryParams(query) = query;
-    Ok(web::Json(audit::list_everything(&state.db, &principal, query.before, query.limit()).await?))
+    Ok(web::Json(
+        audit::list_everything(&state.db, &principal, query.before, query.limit()).await?,
+    ))
 }

@@ -16,7 +16,11 @@ use crate::state::AppState;
     )
 )]
 #[post("/auth/logout")]
-pub async fn logout(req: HttpRequest, state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<HttpResponse, ApiError> {
     session::end(&state.db, &principal.token_hash).await?;
     let cookie = super::session_cookie(&req, &state.settings, String::new(), None);
     Ok(HttpResponse::NoContent().cookie(cookie).finish())

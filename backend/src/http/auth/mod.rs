@@ -10,9 +10,18 @@ use crate::configuration::Settings;
 
 /// The session cookie: HttpOnly, SameSite=Strict, and Secure whenever Tandem is reached over
 /// https (directly, through the configured public URL, or behind a proxy that says so).
-fn session_cookie(req: &HttpRequest, settings: &Settings, value: String, max_age: Option<time::Duration>) -> Cookie<'static> {
+fn session_cookie(
+    req: &HttpRequest,
+    settings: &Settings,
+    value: String,
+    max_age: Option<time::Duration>,
+) -> Cookie<'static> {
     let secure = req.connection_info().scheme() == "https"
-        || settings.server.public_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+        || settings
+            .server
+            .public_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("https://"));
     let mut cookie = Cookie::build(SESSION_COOKIE, value)
         .path("/")
         .http_only(true)

@@ -21,5 +21,7 @@ pub async fn list_environments(
     principal: Principal,
     path: web::Path<TenantId>,
 ) -> Result<web::Json<Vec<Environment>>, ApiError> {
-    Ok(web::Json(environments::list(&state.db, &principal, path.into_inner()).await?))
+    Ok(web::Json(
+        environments::list(&state.db, &principal, path.into_inner()).await?,
+    ))
 }

@@ -15,6 +15,9 @@ use crate::state::AppState;
     responses((status = 200, body = Vec<Tenant>), (status = 401, body = ErrorBody))
 )]
 #[get("/tenants")]
-pub async fn list_tenants(state: web::Data<AppState>, principal: Principal) -> Result<web::Json<Vec<Tenant>>, ApiError> {
+pub async fn list_tenants(
+    state: web::Data<AppState>,
+    principal: Principal,
+) -> Result<web::Json<Vec<Tenant>>, ApiError> {
     Ok(web::Json(tenants::list(&state.db, &principal).await?))
 }

@@ -30,6 +30,13 @@ pub async fn update_tenant(
     path: web::Path<TenantId>,
     body: JsonBody<UpdateTenantRequest>,
 ) -> Result<web::Json<Tenant>, ApiError> {
-    let tenant = tenants::rename(&state.db, &principal, &actor(&req, &principal), path.into_inner(), body.0).await?;
+    let tenant = tenants::rename(
+        &state.db,
+        &principal,
+        &actor(&req, &principal),
+        path.into_inner(),
+        body.0,
+    )
+    .await?;
     Ok(web::Json(tenant))
 }

@@ -31,6 +31,13 @@ pub async fn create_user(
     path: web::Path<TenantId>,
     body: JsonBody<CreateUserRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = users::create(&state.db, &principal, &actor(&req, &principal), path.into_inner(), body.0).await?;
+    let created = users::create(
+        &state.db,
+        &principal,
+        &actor(&req, &principal),
+        path.into_inner(),
+        body.0,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(created))
 }

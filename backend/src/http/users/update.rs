@@ -32,6 +32,14 @@ pub async fn update_user(
     body: JsonBody<UpdateUserRequest>,
 ) -> Result<web::Json<User>, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
-    let user = users::update(&state.db, &principal, &actor(&req, &principal), tenant_id, user_id, body.0).await?;
+    let user = users::update(
+        &state.db,
+        &principal,
+        &actor(&req, &principal),
+        tenant_id,
+        user_id,
+        body.0,
+    )
+    .await?;
     Ok(web::Json(user))
 }

@@ -1,0 +1,417 @@
+//! `spawn_app()`: the real application on a random port, with its own database (a SQLite file in
+//! a temporary directory, or a PostgreSQL database created for the test and dropped after it),
+//! its own key file, and a log capture.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use reqwest::{Method, Response, StatusCode};
+use secrecy::SecretString;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use sqlx::Connection;
+use tandem::configuration::{LogFormat, LogSettings, Settings};
+use tandem::repo::Db;
+use tandem::startup::Application;
+use tandem::state::AppState;
+use tandem_shared::ErrorBody;
+use tandem_shared::api::auth::SessionInfo;
+use tandem_shared::api::tenants::Tenant;
+use tandem_shared::ids::TenantId;
+
+pub const ADMIN_EMAIL: &str = "admin@tandem.test";
+pub const ADMIN_PASSWORD: &str = "operator-admin-password";
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named async test function (taking a `Backend`) once per database:
+/// `db_tests!(creates_things)` makes `creates_things::sqlite` and `creates_things::postgres`.
+#[macro_export]
+macro_rules! db_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::helpers::postgres_available().await {
+                        super::$name($crate::helpers::Backend::Postgres).await
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// Whether PostgreSQL is reachable. In CI it must be: there an unreachable server fails the
+/// test; elsewhere the test is skipped with a visible message.
+pub async fn postgres_available() -> bool {
+    sqlx::any::install_default_drivers();
+    let attempt = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sqlx::AnyConnection::connect(PG_ADMIN_URL),
+    )
+    .await;
+    match attempt {
+        Ok(Ok(connection)) => {
+            let _ = connection.close().await;
+            true
+        }
+        failure => {
+            if std::env::var_os("CI").is_some() {
+                panic!("PostgreSQL is not reachable at {PG_ADMIN_URL} and CI is set: {failure:?}");
+            }
+            eprintln!(
+                "SKIPPED: PostgreSQL is not reachable at {PG_ADMIN_URL}; this test ran on SQLite only"
+            );
+            false
+        }
+    }
+}
+
+/// Everything the server logged in this test process.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Mutex<Vec<u8>> {
+    static BUFFER: OnceLock<Mutex<Vec<u8>>> = OnceLock::new();
+    BUFFER.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+struct CaptureWriter;
+
+impl Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        log_buffer().lock().unwrap().extend_from_slice(buf);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_log_capture() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        let settings = LogSettings {
+            format: LogFormat::Json,
+            filter: "info,sqlx=warn".into(),
+        };
+        tandem::telemetry::init_logging(&settings, || CaptureWriter);
+    });
+}
+
+/// A database for one test, dropped when the test ends.
+pub struct TestDatabase {
+    pub backend: Backend,
+    pub url: String,
+    pub pg_name: Option<String>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: Backend, data_dir: &std::path::Path) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => TestDatabase {
+                backend,
+                url: format!("sqlite://{}?mode=rwc", data_dir.join("tandem.db").display()),
+                pg_name: None,
+            },
+            Backend::Postgres => {
+                let name = format!("tandem_test_{}", uuid::Uuid::new_v4().simple());
+                let mut admin = sqlx::AnyConnection::connect(PG_ADMIN_URL).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                TestDatabase {
+                    backend,
+                    url: format!("postgres://postgres@127.0.0.1:5432/{name}"),
+                    pg_name: Some(name),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
+        // Drop runs outside async: use a small runtime of its own on another thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                if let Ok(mut admin) = sqlx::AnyConnection::connect(PG_ADMIN_URL).await {
+                    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                        .execute(&mut admin)
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub settings: Settings,
+    pub data_dir: tempfile::TempDir,
+    pub database: TestDatabase,
+    pub demo_tenant: Tenant,
+}
+
+/// Settings for a test server: random port, temporary data directory, known admin password.
+pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings {
+    let mut settings = Settings::default();
+    settings.server.port = 0;
+    settings.server.workers = Some(2);
+    settings.server.ui_dir = PathBuf::from("/nonexistent-ui");
+    settings.data_dir = data_dir.to_path_buf();
+    settings.database_url = Some(SecretString::from(database_url.to_string()));
+    settings.database_max_connections = 5;
+    settings.bootstrap.admin_email = ADMIN_EMAIL.into();
+    settings.bootstrap.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
+    settings
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    init_log_capture();
+    let data_dir = tempfile::tempdir().unwrap();
+    let database = TestDatabase::create(backend, data_dir.path()).await;
+    let mut settings = test_settings(data_dir.path(), &database.url);
+    configure(&mut settings);
+    let application = Application::build(settings.clone()).await.unwrap();
+    let port = application.port();
+    let state = application.state().clone();
+    tokio::spawn(application.run_until_stopped());
+    let demo_tenant = tandem::repo::tenants::find_by_slug(state.db.pool(), "demo")
+        .await
+        .unwrap()
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        state,
+        settings,
+        data_dir,
+        database,
+        demo_tenant,
+    }
+}
+
+impl TestApp {
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// A fresh browser-like client with its own cookie jar.
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            base: self.address.clone(),
+            csrf: None,
+        }
+    }
+
+    /// A client logged in as the operator admin created on first run.
+    pub async fn admin(&self) -> Client {
+        let mut client = self.client();
+        client.login_ok(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        client
+    }
+
+    /// Creates a tenant (as the operator admin) with an admin user; returns the tenant and a
+    /// client logged in as that admin.
+    pub async fn tenant_with_admin(&self, name: &str) -> (Tenant, Client) {
+        let operator = self.admin().await;
+        let tenant: Tenant = operator
+            .post_ok("/api/v1/tenants", &json!({ "name": name }))
+            .await;
+        let email = format!("admin@{}.example.com", tenant.slug);
+        let password = "tenant-admin-password";
+        let _: Value = operator
+            .post_ok(
+                &format!("/api/v1/tenants/{}/users", tenant.id),
+                &json!({ "email": email, "name": "Tenant Admin", "role": "admin", "password": password }),
+            )
+            .await;
+        let mut client = self.client();
+        client.login_ok(&email, password).await;
+        (tenant, client)
+    }
+
+    /// Adds a user to a tenant (as the operator admin) and logs them in.
+    pub async fn user_in(&self, tenant_id: TenantId, role: &str) -> Client {
+        let operator = self.admin().await;
+        let email = format!("{role}-{}@example.com", uuid::Uuid::new_v4().simple());
+        let password = "a-user-password";
+        let _: Value = operator
+            .post_ok(
+                &format!("/api/v1/tenants/{tenant_id}/users"),
+                &json!({ "email": email, "name": role, "role": role, "password": password }),
+            )
+            .await;
+        let mut client = self.client();
+        client.login_ok(&email, password).await;
+        client
+    }
+
+    /// Operator staff (support or sales) created through the CLI path.
+    pub async fn staff(&self, role: &str) -> Client {
+        use tandem::domain::{Email, Name, NewPassword};
+        use tandem::services::users::{NewUser, insert};
+        let email = format!(
+            "{role}-{}@operator.example.com",
+            uuid::Uuid::new_v4().simple()
+        );
+        let password = "a-staff-password";
+        let mut tx = self.db().begin().await.unwrap();
+        insert(
+            &mut tx,
+            &tandem::services::audit::Actor::cli("test"),
+            NewUser {
+                tenant_id: None,
+                email: Email::parse("email", &email).unwrap(),
+                name: Name::parse("name", role).unwrap(),
+                role: tandem_shared::Role::parse(role).unwrap(),
+                password: Some(
+                    NewPassword::parse("password", SecretString::from(password)).unwrap(),
+                ),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mut client = self.client();
+        client.login_ok(&email, password).await;
+        client
+    }
+}
+
+/// An HTTP client that keeps the session cookie and sends the CSRF token on writes.
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub csrf: Option<String>,
+}
+
+impl Client {
+    pub async fn login(&mut self, email: &str, password: &str) -> Response {
+        self.http
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn login_ok(&mut self, email: &str, password: &str) -> SessionInfo {
+        let response = self.login(email, password).await;
+        assert_eq!(response.status(), StatusCode::OK, "login as {email}");
+        let session: SessionInfo = response.json().await.unwrap();
+        self.csrf = Some(session.csrf_token.clone());
+        session
+    }
+
+    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base));
+        if method != Method::GET
+            && let Some(csrf) = &self.csrf
+        {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path, None).await
+    }
+
+    pub async fn get_ok<T: DeserializeOwned>(&self, path: &str) -> T {
+        expect_json(self.get(path).await, StatusCode::OK).await
+    }
+
+    pub async fn post_ok<T: DeserializeOwned>(&self, path: &str, body: &Value) -> T {
+        let response = self.post(path, body).await;
+        let status = response.status();
+        assert!(
+            status.is_success(),
+            "POST {path}: {status} {}",
+            response.text().await.unwrap()
+        );
+        response.json().await.unwrap()
+    }
+}
+
+/// Asserts the status and decodes the body.
+pub async fn expect_json<T: DeserializeOwned>(response: Response, status: StatusCode) -> T {
+    let actual = response.status();
+    let url = response.url().clone();
+    let text = response.text().await.unwrap();
+    assert_eq!(actual, status, "{url}: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: {e}: {text}"))
+}
+
+/// Asserts an error response: status, the JSON error shape, and the code.
+pub async fn expect_error(response: Response, status: StatusCode, code: &str) -> ErrorBody {
+    let header_request_id = response
+        .headers()
+        .get("x-request-id")
+        .map(|v| v.to_str().unwrap().to_string());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string());
+    let body: ErrorBody = expect_json(response, status).await;
+    assert_eq!(body.code.as_str(), code, "{body:?}");
+    assert_eq!(content_type.as_deref(), Some("application/json"));
+    assert!(!body.request_id.is_empty(), "request id missing: {body:?}");
+    assert_eq!(header_request_id.as_deref(), Some(body.request_id.as_str()));
+    body
+}

@@ -1,0 +1,226 @@
+//! Tenant isolation, swept over every route in the OpenAPI document, so that a new route is
+//! covered the day it is added: tenant A's admin (or A's API key, for app routes) calls each
+//! route with tenant B's ids and must get 404, and B's data must be untouched afterwards.
+
+use std::collections::BTreeMap;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tandem_shared::api::api_keys::{ApiKey, CreatedApiKey};
+use tandem_shared::api::tenants::Tenant;
+use tandem_shared::api::users::{CreatedUser, User};
+
+use crate::db_tests;
+use crate::helpers::{Backend, Client, TestApp, expect_json, spawn_app};
+
+db_tests!(no_route_reaches_another_tenants_data);
+
+/// Routes without ids in their path, with the reason each is safe. A new route without ids fails
+/// the test until it is listed here.
+const UNSCOPED: &[(&str, &str, &str)] = &[
+    ("post", "/api/v1/auth/login", "anonymous"),
+    (
+        "post",
+        "/api/v1/auth/logout",
+        "acts on the caller's own session",
+    ),
+    ("get", "/api/v1/auth/session", "the caller's own session"),
+    (
+        "get",
+        "/api/v1/tenants",
+        "filtered to what the caller may see: checked below",
+    ),
+    (
+        "post",
+        "/api/v1/tenants",
+        "creates; operator staff only: checked in roles tests",
+    ),
+    ("get", "/api/v1/audit", "operator staff only: checked below"),
+    ("get", "/api/v1/app/whoami", "the key's own tenant"),
+    ("get", "/healthz", "no tenant data"),
+    ("get", "/readyz", "no tenant data"),
+];
+
+struct Side {
+    tenant: Tenant,
+    admin: Client,
+    user: User,
+    key: ApiKey,
+    key_secret: String,
+}
+
+async fn side(app: &TestApp, name: &str) -> Side {
+    let (tenant, admin) = app.tenant_with_admin(name).await;
+    let created: CreatedUser = admin
+        .post_ok(
+            &format!("/api/v1/tenants/{}/users", tenant.id),
+            &json!({ "email": format!("viewer@{}.example.com", tenant.slug), "name": "Viewer", "role": "viewer" }),
+        )
+        .await;
+    let key: CreatedApiKey = admin
+        .post_ok(
+            &format!("/api/v1/tenants/{}/api-keys", tenant.id),
+            &json!({ "name": "App", "environment": "production" }),
+        )
+        .await;
+    Side {
+        tenant,
+        admin,
+        user: created.user,
+        key: key.key,
+        key_secret: key.secret,
+    }
+}
+
+/// A valid body for each request schema, so that a 404 cannot hide behind a 400.
+fn sample_body(schema: &str) -> Value {
+    match schema {
+        "CreateUserRequest" => {
+            json!({ "email": "intruder@example.com", "name": "Intruder", "role": "admin" })
+        }
+        "UpdateUserRequest" => json!({ "role": "viewer", "name": "Renamed" }),
+        "CreateApiKeyRequest" => json!({ "name": "Intruder key", "environment": "production" }),
+        "UpdateTenantRequest" => json!({ "name": "Taken over" }),
+        "CreateTenantRequest" => json!({ "name": "New tenant" }),
+        "LoginRequest" => json!({ "email": "x@example.com", "password": "whatever-password" }),
+        other => panic!("no sample body for request schema {other}: add one to isolation.rs"),
+    }
+}
+
+fn request_schema(operation: &Value) -> Option<String> {
+    let reference =
+        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()?;
+    Some(reference.rsplit('/').next()?.to_string())
+}
+
+fn uses_api_key(operation: &Value) -> bool {
+    operation["security"]
+        .as_array()
+        .is_some_and(|list| list.iter().any(|s| s.get("api_key").is_some()))
+}
+
+async fn no_route_reaches_another_tenants_data(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let a = side(&app, "Tenant A").await;
+    let b = side(&app, "Tenant B").await;
+    let doc: Value = expect_json(app.client().get("/api/openapi.json").await, StatusCode::OK).await;
+
+    let b_ids: BTreeMap<&str, String> = BTreeMap::from([
+        ("tenant_id", b.tenant.id.to_string()),
+        ("user_id", b.user.id.to_string()),
+        ("key_id", b.key.id.to_string()),
+    ]);
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let params: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            if params.is_empty() {
+                assert!(
+                    UNSCOPED.iter().any(|(m, p, _)| *m == method && p == path),
+                    "{method} {path} takes no ids: list it in UNSCOPED with the reason it cannot leak"
+                );
+                continue;
+            }
+            let body = request_schema(operation).map(|schema| sample_body(&schema));
+            // All of B's ids; then A's tenant with B's other ids.
+            let mut variants = vec![b_ids.clone()];
+            if params.len() > 1 {
+                let mut mixed = b_ids.clone();
+                mixed.insert("tenant_id", a.tenant.id.to_string());
+                variants.push(mixed);
+            }
+            for ids in variants {
+                let mut url = path.clone();
+                for param in &params {
+                    let id = ids.get(param).unwrap_or_else(|| {
+                        panic!("{path}: no id of tenant B for {{{param}}}; add one")
+                    });
+                    url = url.replace(&format!("{{{param}}}"), id);
+                }
+                let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                let response = if uses_api_key(operation) {
+                    let mut request = a
+                        .admin
+                        .http
+                        .request(method.clone(), format!("{}{url}", app.address))
+                        .bearer_auth(&a.key_secret);
+                    if let Some(body) = &body {
+                        request = request.json(body);
+                    }
+                    request.send().await.unwrap()
+                } else {
+                    a.admin.request(method.clone(), &url, body.as_ref()).await
+                };
+                let status = response.status();
+                let text = response.text().await.unwrap();
+                assert_eq!(
+                    status,
+                    StatusCode::NOT_FOUND,
+                    "{method} {url} as tenant A: {text}"
+                );
+                assert!(text.contains("\"not_found\""), "{method} {url}: {text}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(
+        checked >= 14,
+        "only {checked} requests were checked: is the OpenAPI document complete?"
+    );
+
+    // The unscoped routes show A only A.
+    let tenants: Vec<Tenant> = a.admin.get_ok("/api/v1/tenants").await;
+    assert_eq!(
+        tenants.iter().map(|t| t.id).collect::<Vec<_>>(),
+        vec![a.tenant.id]
+    );
+    assert_eq!(
+        a.admin.get("/api/v1/audit").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let whoami: Value = expect_json(
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/app/whoami", app.address))
+            .bearer_auth(&a.key_secret)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(whoami["tenant_id"], a.tenant.id.to_string());
+
+    // Nothing of B's changed.
+    let b_tenant: Tenant = b
+        .admin
+        .get_ok(&format!("/api/v1/tenants/{}", b.tenant.id))
+        .await;
+    assert_eq!(b_tenant.name, "Tenant B");
+    let b_users: Vec<User> = b
+        .admin
+        .get_ok(&format!("/api/v1/tenants/{}/users", b.tenant.id))
+        .await;
+    assert_eq!(b_users.len(), 2);
+    assert!(
+        b_users
+            .iter()
+            .any(|u| u.id == b.user.id && u.name == "Viewer")
+    );
+    let b_keys: Vec<ApiKey> = b
+        .admin
+        .get_ok(&format!("/api/v1/tenants/{}/api-keys", b.tenant.id))
+        .await;
+    assert_eq!(b_keys.len(), 1);
+    assert!(b_keys[0].revoked_at.is_none());
+    let b_audit: Value = b
+        .admin
+        .get_ok(&format!("/api/v1/tenants/{}/audit", b.tenant.id))
+        .await;
+    assert!(
+        !b_audit.to_string().contains("admin@tenant-a"),
+        "A left no trace in B's log"
+    );
+}

@@ -1,0 +1,17 @@
+//! Integration tests: the real server on a random port with a fresh database per test, once on
+//! SQLite and once on PostgreSQL (`db_tests!`).
+
+#![allow(clippy::unwrap_used)]
+
+mod helpers;
+
+mod api_keys;
+mod audit;
+mod auth;
+mod cli;
+mod errors;
+mod isolation;
+mod operations;
+mod roles;
+mod users;
+mod vault;
