@@ -1,0 +1,12 @@
+//! One module per route.
+
+pub mod api_docs;
+pub mod api_keys;
+pub mod audit;
+pub mod environments;
+pub mod home;
+pub mod login;
+pub mod not_found;
+pub mod tenant;
+pub mod tenants;
+pub mod users;
