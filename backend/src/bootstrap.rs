@@ -23,10 +23,7 @@ pub struct FirstRun {
     pub demo_tenant: bool,
 }
 
-pub async fn first_run(
-    db: &Db,
-    settings: &BootstrapSettings,
-) -> Result<Option<FirstRun>, ServiceError> {
+pub async fn first_run(db: &Db, settings: &BootstrapSettings) -> Result<Option<FirstRun>, ServiceError> {
     if users::count_all(db.pool()).await? > 0 {
         return Ok(None);
     }

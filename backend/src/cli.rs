@@ -20,11 +20,7 @@ use crate::startup::{self, StartupError};
 use crate::vault::{self, Vault, VaultError};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "tandem",
-    version,
-    about = "Tandem: connect your app to your customers' CRMs"
-)]
+#[command(name = "tandem", version, about = "Tandem: connect your app to your customers' CRMs")]
 pub struct Cli {
     /// A TOML configuration file; `TANDEM_*` environment variables override it.
     #[arg(long, global = true, env = "TANDEM_CONFIG")]
@@ -48,6 +44,18 @@ pub enum Command {
     /// Manage the master keys that encrypt stored credentials.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Serve the sandbox CRMs on their own (`tandem serve` also mounts them at /sandbox).
+    Sandbox(SandboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Which CRM to serve: `hubspot`, or `all`.
+    pub crm: String,
+    #[arg(long, default_value_t = 8090)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,16 +163,45 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
         Command::Tenant(command) => tenant(command, &settings).await,
         Command::User(command) => user(command, &settings).await,
         Command::Keys(command) => keys(command, &settings).await,
+        Command::Sandbox(args) => sandbox(args).await,
     }
+}
+
+/// The sandbox CRMs alone, at the root of their own port.
+async fn sandbox(args: SandboxArgs) -> Result<(), CliError> {
+    let known = ["hubspot"];
+    if args.crm != "all" && !known.contains(&args.crm.as_str()) {
+        return Err(CliError::Usage(format!(
+            "unknown CRM {:?}: choose one of {} or all",
+            args.crm,
+            known.join(", ")
+        )));
+    }
+    let sandbox = tandem_sandbox::Sandbox::new();
+    let listener = std::net::TcpListener::bind((args.host.as_str(), args.port))?;
+    let port = listener.local_addr()?.port();
+    let base = format!("http://{}:{port}", args.host);
+    let served = sandbox.clone();
+    let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(|cfg| served.configure(cfg)))
+        .listen(listener)?
+        .run();
+    let webhooks = sandbox.start_background(std::time::Duration::from_millis(500));
+    println!("Sandbox CRMs at {base}");
+    println!(
+        "  HubSpot account <name>: {base}/hubspot/<name>   (e.g. host=\"{base}/hubspot/acct-1\" for hubspot-api-client)"
+    );
+    println!("  a token that never expires: curl -X POST {base}/_control/hubspot/accounts/acct-1/tokens/static");
+    println!("  faults, limits, resets, apps: {base}/_control/<crm>/...");
+    let result = server.await;
+    webhooks.abort();
+    Ok(result?)
 }
 
 async fn serve(settings: Settings) -> Result<(), CliError> {
     let mut app = startup::Application::build(settings).await?;
     let url = app.state().settings.public_url(app.port());
     let database = app.state().db.backend().as_str();
-    println!(
-        "Tandem is running at {url}  (database: {database}; API: {url}/api/v1, docs: {url}/api-docs)"
-    );
+    println!("Tandem is running at {url}  (database: {database}; API: {url}/api/v1, docs: {url}/api-docs)");
     match app.take_first_run() {
         Some(first_run) => {
             println!("{}", first_run.login_hint());
@@ -190,14 +227,9 @@ async fn tenant(command: TenantCommand, settings: &Settings) -> Result<(), CliEr
         TenantCommand::Add { name, slug, demo } => {
             let new = NewTenant::parse(&name, slug.as_deref(), demo)?;
             let mut tx = db.begin().await?;
-            let tenant =
-                tenants::insert_with_environments(&mut tx, &Actor::cli("tandem tenant add"), new)
-                    .await?;
+            let tenant = tenants::insert_with_environments(&mut tx, &Actor::cli("tandem tenant add"), new).await?;
             tx.commit().await.map_err(RepoError::from)?;
-            println!(
-                "created tenant {} ({}), id {}",
-                tenant.name, tenant.slug, tenant.id
-            );
+            println!("created tenant {} ({}), id {}", tenant.name, tenant.slug, tenant.id);
         }
         TenantCommand::List => {
             for tenant in tenant_repo::list(db.pool(), tenant_repo::TenantFilter::All).await? {
@@ -239,12 +271,7 @@ async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliError>
                 (Some(tenant), false) => Some(find_tenant(&db, tenant).await?),
             };
             let email = Email::parse("--email", &add.email)?;
-            let default_name = email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or_default()
-                .to_string();
+            let default_name = email.as_str().split('@').next().unwrap_or_default().to_string();
             let new = NewUser {
                 tenant_id,
                 name: Name::parse("--name", add.name.as_deref().unwrap_or(&default_name))?,
@@ -272,15 +299,8 @@ async fn user(command: UserCommand, settings: &Settings) -> Result<(), CliError>
                 Some(password) => (password, false),
                 None => (NewPassword::generate(), true),
             };
-            let shown = generated
-                .then(|| secrecy::ExposeSecret::expose_secret(password.secret()).to_string());
-            users::set_password(
-                &db,
-                &Actor::cli("tandem user set-password"),
-                &email,
-                password,
-            )
-            .await?;
+            let shown = generated.then(|| secrecy::ExposeSecret::expose_secret(password.secret()).to_string());
+            users::set_password(&db, &Actor::cli("tandem user set-password"), &email, password).await?;
             println!("password set for {email}; their sessions were ended");
             if let Some(shown) = shown {
                 println!("password: {shown}  (shown only this once)");
@@ -312,10 +332,7 @@ fn read_password(source: &PasswordSource) -> Result<Option<NewPassword>, CliErro
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let password = line.trim_end_matches(['\r', '\n']).to_string();
-    Ok(Some(NewPassword::parse(
-        "password",
-        SecretString::from(password),
-    )?))
+    Ok(Some(NewPassword::parse("password", SecretString::from(password))?))
 }
 
 async fn keys(command: KeysCommand, settings: &Settings) -> Result<(), CliError> {
@@ -327,14 +344,8 @@ async fn keys(command: KeysCommand, settings: &Settings) -> Result<(), CliError>
                 .is_some()
                 .then(|| startup::load_keyring(settings))
                 .transpose()?;
-            let existing = keyring
-                .map(|k| k.key_ids())
-                .transpose()?
-                .unwrap_or_default();
-            println!(
-                "{}",
-                vault::generate_key_line(existing.iter().map(String::as_str))?
-            );
+            let existing = keyring.map(|k| k.key_ids()).transpose()?.unwrap_or_default();
+            println!("{}", vault::generate_key_line(existing.iter().map(String::as_str))?);
             Ok(())
         }
         KeysCommand::Status => {
@@ -358,16 +369,9 @@ async fn keys(command: KeysCommand, settings: &Settings) -> Result<(), CliError>
                 vault::KeySource::Inline => None,
             };
             let vault = Vault::new(db, std::sync::Arc::new(keyring));
-            let report = vault::reencrypt_all(
-                &vault,
-                batch_size.unwrap_or(settings.vault.rotate_batch_size),
-            )
-            .await?;
+            let report = vault::reencrypt_all(&vault, batch_size.unwrap_or(settings.vault.rotate_batch_size)).await?;
             if let Some(added) = added {
-                println!(
-                    "added master key {added} to {}",
-                    settings.key_file().display()
-                );
+                println!("added master key {added} to {}", settings.key_file().display());
             }
             println!(
                 "re-encrypted {} secrets with key {} in {} batches",

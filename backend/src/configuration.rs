@@ -28,6 +28,7 @@ pub struct Settings {
     pub vault: VaultSettings,
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
+    pub sandbox: SandboxSettings,
 }
 
 impl Default for Settings {
@@ -41,6 +42,7 @@ impl Default for Settings {
             vault: VaultSettings::default(),
             bootstrap: BootstrapSettings::default(),
             log: LogSettings::default(),
+            sandbox: SandboxSettings::default(),
         }
     }
 }
@@ -145,6 +147,27 @@ impl Default for BootstrapSettings {
     }
 }
 
+/// The sandbox CRMs mounted at `/sandbox`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct SandboxSettings {
+    pub enabled: bool,
+    /// When set, `/sandbox/_control` requests must carry it as `X-Sandbox-Control-Token`.
+    pub control_token: Option<SecretString>,
+    /// How often pending webhook events are delivered.
+    pub webhook_interval_ms: u64,
+}
+
+impl Default for SandboxSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            control_token: None,
+            webhook_interval_ms: 500,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {
@@ -178,10 +201,7 @@ impl Settings {
         let mut figment = Figment::new();
         if let Some(path) = config_file {
             if !path.exists() {
-                return Err(ConfigError(format!(
-                    "config file {} does not exist",
-                    path.display()
-                )));
+                return Err(ConfigError(format!("config file {} does not exist", path.display())));
             }
             figment = figment.merge(Toml::file(path));
         }
@@ -238,10 +258,7 @@ mod tests {
             "sqlite://tandem-data/tandem.db?mode=rwc"
         );
         assert_eq!(settings.server.port, 8080);
-        assert_eq!(
-            settings.key_file(),
-            PathBuf::from("tandem-data/master.keys")
-        );
+        assert_eq!(settings.key_file(), PathBuf::from("tandem-data/master.keys"));
     }
 
     #[test]
@@ -257,12 +274,8 @@ mod tests {
                 "#,
             )?;
             jail.set_env("TANDEM_SERVER__PORT", "9100");
-            jail.set_env(
-                "TANDEM_DATABASE_URL",
-                "postgres://postgres@127.0.0.1/tandem",
-            );
-            let settings =
-                Settings::load(Some(Path::new("tandem.toml"))).map_err(|e| e.to_string())?;
+            jail.set_env("TANDEM_DATABASE_URL", "postgres://postgres@127.0.0.1/tandem");
+            let settings = Settings::load(Some(Path::new("tandem.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(settings.server.port, 9100);
             assert_eq!(settings.server.host, "0.0.0.0");
             assert_eq!(settings.data_dir, PathBuf::from("/var/lib/tandem"));

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::Server;
+use secrecy::ExposeSecret;
 
 use crate::bootstrap::{self, FirstRun};
 use crate::configuration::{ConfigError, Settings};
@@ -26,10 +27,7 @@ pub enum StartupError {
     #[error("vault: {0}")]
     Vault(#[from] VaultError),
     #[error("cannot listen on {address}: {source}")]
-    Bind {
-        address: String,
-        source: std::io::Error,
-    },
+    Bind { address: String, source: std::io::Error },
     #[error("first-run setup: {0}")]
     Bootstrap(#[from] ServiceError),
 }
@@ -45,18 +43,24 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let db = connect_and_migrate(&settings).await?;
         let vault = Vault::new(db.clone(), Arc::new(load_keyring(&settings)?));
+        let sandbox = settings.sandbox.enabled.then(|| {
+            let token = settings
+                .sandbox
+                .control_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string());
+            tandem_sandbox::Sandbox::new().with_control_token(token)
+        });
         let state = AppState {
             db,
             settings: Arc::new(settings),
             vault,
             metrics: telemetry::metrics_handle(),
+            sandbox,
         };
         let first_run = bootstrap::first_run(&state.db, &state.settings.bootstrap).await?;
 
-        let address = format!(
-            "{}:{}",
-            state.settings.server.host, state.settings.server.port
-        );
+        let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
             source,
@@ -101,8 +105,14 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let housekeeping = tokio::spawn(remove_expired_sessions(self.state.clone()));
+        let webhooks = self.state.sandbox.as_ref().map(|sandbox| {
+            sandbox.start_background(Duration::from_millis(self.state.settings.sandbox.webhook_interval_ms))
+        });
         let result = self.server.await;
         housekeeping.abort();
+        if let Some(webhooks) = webhooks {
+            webhooks.abort();
+        }
         result
     }
 }
@@ -117,7 +127,7 @@ pub async fn connect_and_migrate(settings: &Settings) -> Result<Db, RepoError> {
 /// missing, which is logged as a warning).
 pub fn load_keyring(settings: &Settings) -> Result<Keyring, VaultError> {
     if let Some(keys) = &settings.vault.keys {
-        return Keyring::from_inline(secrecy::ExposeSecret::expose_secret(keys));
+        return Keyring::from_inline(keys.expose_secret());
     }
     let (keyring, notices) = Keyring::from_file(&settings.key_file())?;
     for notice in notices {

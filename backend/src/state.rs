@@ -13,4 +13,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub vault: Vault,
     pub metrics: PrometheusHandle,
+    /// The sandbox CRMs, when enabled.
+    pub sandbox: Option<tandem_sandbox::Sandbox>,
 }

@@ -21,8 +21,7 @@ pub fn init_logging<W>(settings: &LogSettings, writer: W) -> bool
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.filter));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.filter));
     let json = match settings.format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,
@@ -41,11 +40,7 @@ where
             .try_init()
     } else {
         registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .pretty()
-                    .with_writer(writer),
-            )
+            .with(tracing_subscriber::fmt::layer().pretty().with_writer(writer))
             .try_init()
     };
     result.is_ok()
@@ -63,24 +58,16 @@ pub fn metrics_handle() -> PrometheusHandle {
             let builder = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full(HTTP_DURATION.to_string()),
-                    &[
-                        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                    ],
+                    &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0],
                 )
                 .unwrap_or_else(|_| PrometheusBuilder::new());
             let recorder = builder.build_recorder();
             let handle = recorder.handle();
             if metrics::set_global_recorder(recorder).is_err() {
-                tracing::warn!(
-                    "a metrics recorder was already installed; /metrics will be incomplete"
-                );
+                tracing::warn!("a metrics recorder was already installed; /metrics will be incomplete");
             }
             metrics::describe_counter!(HTTP_REQUESTS, "HTTP requests by method, route and status");
-            metrics::describe_histogram!(
-                HTTP_DURATION,
-                metrics::Unit::Seconds,
-                "HTTP request latency by route"
-            );
+            metrics::describe_histogram!(HTTP_DURATION, metrics::Unit::Seconds, "HTTP request latency by route");
             process_collector().describe();
             handle
         })

@@ -81,9 +81,7 @@ impl Session {
         spawn_local(async move {
             let state = match api::auth::current_session().await {
                 Ok(info) => SessionState::LoggedIn(info),
-                Err(failure) if failure.code().is_some_and(|code| code.http_status() == 401) => {
-                    SessionState::LoggedOut
-                }
+                Err(failure) if failure.code().is_some_and(|code| code.http_status() == 401) => SessionState::LoggedOut,
                 Err(failure) => SessionState::Unknown(failure),
             };
             self.state.set(state);
@@ -215,10 +213,7 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
             let path = if here == "/" {
                 "/login".to_string()
             } else {
-                format!(
-                    "/login?next={}",
-                    String::from(js_sys::encode_uri_component(&here))
-                )
+                format!("/login?next={}", String::from(js_sys::encode_uri_component(&here)))
             };
             view! {
                 <Redirect
@@ -419,9 +414,7 @@ fn OwnTenantName() -> impl IntoView {
     let Tenants(tenants) = use_tenants();
     let session = use_session();
     let name = move || {
-        let own = session
-            .user
-            .with(|user| user.as_ref().and_then(|u| u.tenant_id));
+        let own = session.user.with(|user| user.as_ref().and_then(|u| u.tenant_id));
         tenants
             .get()
             .and_then(Result::ok)
@@ -436,11 +429,7 @@ fn OwnTenantName() -> impl IntoView {
 }
 
 #[component]
-fn NavLink(
-    href: String,
-    label: &'static str,
-    #[prop(optional)] testid: &'static str,
-) -> impl IntoView {
+fn NavLink(href: String, label: &'static str, #[prop(optional)] testid: &'static str) -> impl IntoView {
     let location = use_location();
     let target = href.clone();
     let current = move || {
@@ -468,11 +457,7 @@ fn SideNav() -> impl IntoView {
             .tenant_id
             .get()
             .filter(|id| listed.iter().any(|t| t.id == *id))
-            .or_else(|| {
-                session
-                    .user
-                    .with(|user| user.as_ref().and_then(|u| u.tenant_id))
-            })
+            .or_else(|| session.user.with(|user| user.as_ref().and_then(|u| u.tenant_id)))
     });
     let tenant_name = move || {
         let id = nav_tenant.get()?;
@@ -584,10 +569,8 @@ fn SideNav() -> impl IntoView {
 
 /// `next` from the login page's address, if it is a path inside this app.
 pub fn safe_next(next: Option<String>) -> String {
-    next.filter(|next| {
-        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/login")
-    })
-    .unwrap_or_else(|| "/".to_string())
+    next.filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/login"))
+        .unwrap_or_else(|| "/".to_string())
 }
 
 #[cfg(test)]

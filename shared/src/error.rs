@@ -108,18 +108,14 @@ impl ErrorCode {
     /// What a person should read, and what they can do about it.
     pub fn user_message(self) -> &'static str {
         match self {
-            ErrorCode::MalformedBody => {
-                "The request could not be read. Reload the page and try again."
-            }
+            ErrorCode::MalformedBody => "The request could not be read. Reload the page and try again.",
             ErrorCode::InvalidField => "Please correct the highlighted field.",
             ErrorCode::InvalidParameter => "The address contains an invalid value. Check the link.",
             ErrorCode::Unauthenticated => "Please log in to continue.",
             ErrorCode::InvalidCredentials => "Email or password is incorrect.",
             ErrorCode::SessionExpired => "Your session has ended. Please log in again.",
             ErrorCode::ApiKeyRevoked => "This API key was revoked. Create a new key.",
-            ErrorCode::CsrfTokenMismatch => {
-                "Your session is out of date. Reload the page and try again."
-            }
+            ErrorCode::CsrfTokenMismatch => "Your session is out of date. Reload the page and try again.",
             ErrorCode::Forbidden => "Your role does not allow this. Ask an administrator.",
             ErrorCode::NotFound => "This item does not exist or you do not have access to it.",
             ErrorCode::MethodNotAllowed => "This action is not supported here.",

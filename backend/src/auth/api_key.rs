@@ -37,9 +37,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<AppPrincipal, Auth
     if !presented.starts_with("tdm_") {
         return Err(AuthError::InvalidApiKey);
     }
-    let Some((key, tenant_name)) =
-        api_keys::find_by_hash(db.pool(), &fingerprint(presented)).await?
-    else {
+    let Some((key, tenant_name)) = api_keys::find_by_hash(db.pool(), &fingerprint(presented)).await? else {
         return Err(AuthError::InvalidApiKey);
     };
     if key.revoked_at.is_some() {
@@ -68,10 +66,6 @@ mod tests {
         assert_eq!(prefix.len(), 13);
         assert!(secret.starts_with(&prefix));
         assert_eq!(hash.len(), 64);
-        assert!(
-            generate(EnvironmentKind::Sandbox)
-                .0
-                .starts_with("tdm_test_")
-        );
+        assert!(generate(EnvironmentKind::Sandbox).0.starts_with("tdm_test_"));
     }
 }

@@ -40,7 +40,8 @@ pub async fn verify(password: &SecretString, stored: Option<String>) -> Result<b
 }
 
 /// The Argon2id hash (default parameters) of a random string nobody knows.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Xo5Q2b0nZ6yM8Q3QWq9kq3b0JtZ0P5a1h6uJ8lP2wqQ";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Xo5Q2b0nZ6yM8Q3QWq9kq3b0JtZ0P5a1h6uJ8lP2wqQ";
 
 #[cfg(test)]
 mod tests {
@@ -51,11 +52,7 @@ mod tests {
         let password = SecretString::from("correct horse battery");
         let stored = hash(&password).await.expect("hash");
         assert!(stored.starts_with("$argon2id$"));
-        assert!(
-            verify(&password, Some(stored.clone()))
-                .await
-                .expect("verify")
-        );
+        assert!(verify(&password, Some(stored.clone())).await.expect("verify"));
         assert!(
             !verify(&SecretString::from("wrong password!"), Some(stored))
                 .await

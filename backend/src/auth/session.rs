@@ -60,11 +60,7 @@ pub async fn login(
     issue(db, settings, current).await
 }
 
-pub async fn issue(
-    db: &Db,
-    settings: &AuthSettings,
-    user: CurrentUser,
-) -> Result<IssuedSession, AuthError> {
+pub async fn issue(db: &Db, settings: &AuthSettings, user: CurrentUser) -> Result<IssuedSession, AuthError> {
     let token = random_token(32);
     let csrf_token = random_token(32);
     let now = now_ms();
@@ -97,11 +93,7 @@ pub struct ActiveSession {
 }
 
 /// Looks a session cookie up. Expired and idle sessions are deleted and reported as expired.
-pub async fn resolve(
-    db: &Db,
-    settings: &AuthSettings,
-    token: &str,
-) -> Result<ActiveSession, AuthError> {
+pub async fn resolve(db: &Db, settings: &AuthSettings, token: &str) -> Result<ActiveSession, AuthError> {
     let token_hash = fingerprint(token);
     let Some(record) = sessions::find(db.pool(), &token_hash).await? else {
         return Err(AuthError::SessionExpired);

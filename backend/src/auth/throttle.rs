@@ -47,30 +47,19 @@ pub async fn ensure_not_locked(db: &Db, keys: &Keys) -> Result<(), AuthError> {
     Ok(())
 }
 
-pub async fn record_failure(
-    db: &Db,
-    settings: &AuthSettings,
-    keys: &Keys,
-) -> Result<(), AuthError> {
+pub async fn record_failure(db: &Db, settings: &AuthSettings, keys: &Keys) -> Result<(), AuthError> {
     let policy = |max_failures| FailurePolicy {
         now_ms: now_ms(),
         window_ms: Duration::seconds(settings.login_window_seconds).num_milliseconds(),
         max_failures,
         lockout_ms: Duration::seconds(settings.login_lockout_seconds).num_milliseconds(),
     };
-    let locked = login_throttle::record_failure(
-        db.pool(),
-        &keys.email,
-        &policy(settings.login_max_failures),
-    )
-    .await?;
+    let locked = login_throttle::record_failure(db.pool(), &keys.email, &policy(settings.login_max_failures)).await?;
     if locked.is_some() {
         tracing::warn!("logins for an email are blocked after repeated failures");
     }
     if let Some(address) = &keys.address {
-        let max = settings
-            .login_max_failures
-            .saturating_mul(ADDRESS_ALLOWANCE_FACTOR);
+        let max = settings.login_max_failures.saturating_mul(ADDRESS_ALLOWANCE_FACTOR);
         if login_throttle::record_failure(db.pool(), address, &policy(max))
             .await?
             .is_some()

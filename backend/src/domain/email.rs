@@ -16,12 +16,8 @@ impl Email {
         if trimmed.len() > 254 {
             return Err(FieldError::new(field, "is longer than 254 characters"));
         }
-        let parsed = email_address::EmailAddress::from_str(trimmed).map_err(|e| {
-            FieldError::new(
-                field,
-                format!("{trimmed:?} is not a valid email address ({e})"),
-            )
-        })?;
+        let parsed = email_address::EmailAddress::from_str(trimmed)
+            .map_err(|e| FieldError::new(field, format!("{trimmed:?} is not a valid email address ({e})")))?;
         // Login needs a routable address: `user@host` without a dot is almost always a typo.
         if !parsed.domain().contains('.') {
             return Err(FieldError::new(

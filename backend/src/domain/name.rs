@@ -30,14 +30,8 @@ mod tests {
 
     #[test]
     fn trims_and_rejects_empty_long_and_control() {
-        assert_eq!(
-            Name::parse("name", "  Acme GmbH ").expect("ok").as_str(),
-            "Acme GmbH"
-        );
-        assert_eq!(
-            Name::parse("name", " ").expect_err("empty").message,
-            "is required"
-        );
+        assert_eq!(Name::parse("name", "  Acme GmbH ").expect("ok").as_str(), "Acme GmbH");
+        assert_eq!(Name::parse("name", " ").expect_err("empty").message, "is required");
         assert!(Name::parse("name", &"x".repeat(201)).is_err());
         assert!(Name::parse("name", "a\u{0}b").is_err());
     }

@@ -16,9 +16,7 @@ impl Slug {
         if !valid_chars || slug.starts_with('-') || slug.ends_with('-') || slug.contains("--") {
             return Err(FieldError::new(
                 field,
-                format!(
-                    "{slug:?} may contain only lower-case letters, digits and single dashes inside"
-                ),
+                format!("{slug:?} may contain only lower-case letters, digits and single dashes inside"),
             ));
         }
         Ok(Slug(slug.to_string()))
@@ -51,14 +49,9 @@ mod tests {
 
     #[test]
     fn derives_from_names() {
+        assert_eq!(Slug::from_name("Acme GmbH").expect("slug").as_str(), "acme-gmbh");
         assert_eq!(
-            Slug::from_name("Acme GmbH").expect("slug").as_str(),
-            "acme-gmbh"
-        );
-        assert_eq!(
-            Slug::from_name("  Demo -- Company!! ")
-                .expect("slug")
-                .as_str(),
+            Slug::from_name("  Demo -- Company!! ").expect("slug").as_str(),
             "demo-company"
         );
         assert!(Slug::from_name("!!").is_none());
@@ -66,15 +59,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_slugs() {
-        for bad in [
-            "a",
-            "Upper",
-            "with space",
-            "-lead",
-            "trail-",
-            "dou--ble",
-            "ümlaut",
-        ] {
+        for bad in ["a", "Upper", "with space", "-lead", "trail-", "dou--ble", "ümlaut"] {
             assert!(Slug::parse("slug", bad).is_err(), "{bad}");
         }
         assert!(Slug::parse("slug", "acme-2").is_ok());

@@ -76,10 +76,7 @@ impl ResponseError for ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
-        if matches!(
-            self.code,
-            ErrorCode::Unauthenticated | ErrorCode::ApiKeyRevoked
-        ) {
+        if matches!(self.code, ErrorCode::Unauthenticated | ErrorCode::ApiKeyRevoked) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
         // `shape_errors` fills in the request id.
@@ -89,20 +86,14 @@ impl ResponseError for ApiError {
 
 impl From<FieldError> for ApiError {
     fn from(error: FieldError) -> Self {
-        ApiError::new(
-            ErrorCode::InvalidField,
-            format!("{}: {}", error.field, error.message),
-        )
-        .with_field(error.field)
+        ApiError::new(ErrorCode::InvalidField, format!("{}: {}", error.field, error.message)).with_field(error.field)
     }
 }
 
 impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         match error {
-            AuthError::InvalidCredentials => {
-                ApiError::new(ErrorCode::InvalidCredentials, error.to_string())
-            }
+            AuthError::InvalidCredentials => ApiError::new(ErrorCode::InvalidCredentials, error.to_string()),
             AuthError::Throttled { retry_after_secs } => ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..ApiError::new(ErrorCode::TooManyRequests, error.to_string())
@@ -110,13 +101,9 @@ impl From<AuthError> for ApiError {
             AuthError::Unauthenticated | AuthError::InvalidApiKey => {
                 ApiError::new(ErrorCode::Unauthenticated, error.to_string())
             }
-            AuthError::SessionExpired => {
-                ApiError::new(ErrorCode::SessionExpired, error.to_string())
-            }
+            AuthError::SessionExpired => ApiError::new(ErrorCode::SessionExpired, error.to_string()),
             AuthError::ApiKeyRevoked => ApiError::new(ErrorCode::ApiKeyRevoked, error.to_string()),
-            AuthError::CsrfMismatch => {
-                ApiError::new(ErrorCode::CsrfTokenMismatch, error.to_string())
-            }
+            AuthError::CsrfMismatch => ApiError::new(ErrorCode::CsrfTokenMismatch, error.to_string()),
             AuthError::Repo(_) | AuthError::Hashing(_) => ApiError::internal(&error),
         }
     }
@@ -149,6 +136,11 @@ pub async fn shape_errors(
         .get::<RequestId>()
         .map(ToString::to_string)
         .unwrap_or_default();
+    // The sandbox CRMs are other companies' servers: their errors keep the CRM's own shape.
+    let foreign = request
+        .path()
+        .strip_prefix(super::SANDBOX_PREFIX)
+        .is_some_and(|rest| rest.starts_with('/'));
     // (The request must not be cloned before routing: actix needs sole ownership to route it.)
     let response = match next.call(request).await {
         Ok(response) => response.map_into_boxed_body(),
@@ -160,26 +152,18 @@ pub async fn shape_errors(
                 shaped.insert_header((header::HeaderName::from_static("x-request-id"), value));
             }
             let shaped = shaped.json(default_body(status, request_id));
-            return Err(
-                actix_web::error::InternalError::from_response(error.to_string(), shaped).into(),
-            );
+            return Err(actix_web::error::InternalError::from_response(error.to_string(), shaped).into());
         }
     };
     let status = response.status();
-    let mut response = if status.is_client_error() || status.is_server_error() {
-        let body = match response
-            .response()
-            .error()
-            .and_then(|e| e.as_error::<ApiError>())
-        {
+    let mut response = if !foreign && (status.is_client_error() || status.is_server_error()) {
+        let body = match response.response().error().and_then(|e| e.as_error::<ApiError>()) {
             Some(api_error) => api_error.body(request_id.clone()),
             None => default_body(status, request_id.clone()),
         };
         response.map_body(|head, _old_body| {
-            head.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            head.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             head.headers_mut().remove(header::CONTENT_LENGTH);
             serde_json::to_vec(&body).unwrap_or_default().boxed()
         })
@@ -198,9 +182,7 @@ fn default_body(status: StatusCode, request_id: String) -> ErrorBody {
     let code = ErrorCode::for_status(status.as_u16());
     let message = match code {
         ErrorCode::NotFound => "there is nothing at this address".to_string(),
-        ErrorCode::MethodNotAllowed => {
-            "this HTTP method is not supported at this address".to_string()
-        }
+        ErrorCode::MethodNotAllowed => "this HTTP method is not supported at this address".to_string(),
         _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
     };
     ErrorBody {

@@ -82,14 +82,8 @@ impl FromRequest for AppPrincipal {
         let req = req.clone();
         Box::pin(async move {
             let state = state(&req)?;
-            let header = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok());
-            let Some(token) = header
-                .and_then(|h| h.strip_prefix("Bearer "))
-                .map(str::trim)
-            else {
+            let header = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")).map(str::trim) else {
                 return Err(ApiError::new(
                     ErrorCode::Unauthenticated,
                     "send the tenant API key as `Authorization: Bearer <key>`",
@@ -116,10 +110,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json =
-            req.mime_type().ok().flatten().is_some_and(|mime| {
-                mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON)
-            });
+        let is_json = req
+            .mime_type()
+            .ok()
+            .flatten()
+            .is_some_and(|mime| mime.subtype() == mime::JSON || mime.suffix() == Some(mime::JSON));
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -128,18 +123,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                     "send the body as JSON with `Content-Type: application/json`",
                 ));
             }
-            let bytes = body
-                .await
-                .map_err(|error| match error.as_error::<PayloadError>() {
-                    Some(PayloadError::Overflow) => ApiError::new(
-                        ErrorCode::PayloadTooLarge,
-                        "the request body is larger than the server accepts",
-                    ),
-                    _ => ApiError::new(
-                        ErrorCode::MalformedBody,
-                        format!("the request body could not be read: {error}"),
-                    ),
-                })?;
+            let bytes = body.await.map_err(|error| match error.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "the request body is larger than the server accepts",
+                ),
+                _ => ApiError::new(
+                    ErrorCode::MalformedBody,
+                    format!("the request body could not be read: {error}"),
+                ),
+            })?;
             parse_json(&bytes).map(JsonBody)
         })
     }
@@ -151,14 +144,11 @@ fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let inner = error.inner();
         // Broken JSON has no field at fault; a value of the wrong shape does.
         let field = match inner.classify() {
-            serde_json::error::Category::Data => {
-                field_of(&error.path().to_string(), &inner.to_string())
-            }
+            serde_json::error::Category::Data => field_of(&error.path().to_string(), &inner.to_string()),
             _ => None,
         };
         match field {
-            Some(field) => ApiError::new(ErrorCode::InvalidField, format!("{field}: {inner}"))
-                .with_field(field),
+            Some(field) => ApiError::new(ErrorCode::InvalidField, format!("{field}: {inner}")).with_field(field),
             None => ApiError::new(
                 ErrorCode::MalformedBody,
                 format!("the body is not valid JSON for this request: {inner}"),
@@ -194,9 +184,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
     type Future = std::future::Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(
-            form_urlencoded::parse(req.query_string().as_bytes()),
-        ))
+        let parsed = serde_path_to_error::deserialize(serde_urlencoded::Deserializer::new(form_urlencoded::parse(
+            req.query_string().as_bytes(),
+        )))
         .map(QueryParams)
         .map_err(|error| {
             let field = field_of(&error.path().to_string(), &error.inner().to_string());
@@ -225,10 +215,7 @@ pub fn path_config() -> web::PathConfig {
                 format!("{name}: is not a valid id (a UUID)"),
             )
             .with_field(name),
-            None => ApiError::new(
-                ErrorCode::InvalidParameter,
-                format!("invalid path parameter: {error}"),
-            ),
+            None => ApiError::new(ErrorCode::InvalidParameter, format!("invalid path parameter: {error}")),
         };
         api_error.into()
     })
@@ -255,12 +242,10 @@ mod tests {
     fn errors_name_the_field_at_fault() {
         let err = parse_json::<Outer>(br#"{"inner": {"count": 1}}"#).expect_err("missing");
         assert_eq!(err.field.as_deref(), Some("email"));
-        let err = parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {"count": "x"}}"#)
-            .expect_err("type");
+        let err = parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {"count": "x"}}"#).expect_err("type");
         assert_eq!(err.field.as_deref(), Some("inner.count"));
         assert_eq!(err.code, ErrorCode::InvalidField);
-        let err =
-            parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {}}"#).expect_err("nested missing");
+        let err = parse_json::<Outer>(br#"{"email": "a@b.c", "inner": {}}"#).expect_err("nested missing");
         assert_eq!(err.field.as_deref(), Some("inner.count"));
         let err = parse_json::<Outer>(b"{not json").expect_err("syntax");
         assert_eq!(err.code, ErrorCode::MalformedBody);

@@ -25,6 +25,9 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::state::AppState;
 
+/// Where the sandbox CRMs are mounted.
+pub const SANDBOX_PREFIX: &str = "/sandbox";
+
 /// Every request's root log span, with room for the tenant and user once they are known.
 pub struct RequestSpan;
 
@@ -55,6 +58,7 @@ pub fn build_app(
     >,
 > {
     let max_body = state.settings.server.max_body_bytes;
+    let sandbox = state.sandbox.clone();
     let ui_dir = state.settings.server.ui_dir.clone();
     let (app, api) = App::new()
         .into_utoipa_app()
@@ -91,6 +95,10 @@ pub fn build_app(
         .app_data(extract::path_config())
         .service(web::resource("/api/openapi.json").get(openapi::serve))
         .service(web::resource("/metrics").get(metrics::serve));
+    // The emulated CRMs answer in their own formats, not Tandem's (see `error::shape_errors`).
+    if let Some(sandbox) = sandbox {
+        app = app.service(web::scope(SANDBOX_PREFIX).configure(|cfg| sandbox.configure(cfg)));
+    }
     // The built frontend's assets; without a build, `ui::fallback` explains how to make one.
     for folder in ["pkg", "assets"] {
         let dir = ui_dir.join(folder);

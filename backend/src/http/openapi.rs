@@ -23,9 +23,7 @@ pub fn base() -> OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         "session",
-        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
-            crate::auth::session::SESSION_COOKIE,
-        ))),
+        SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::session::SESSION_COOKIE))),
     );
     components.add_security_scheme(
         "api_key",

@@ -27,12 +27,8 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             id: parse_id(&row.id, "api key id")?,
             tenant_id: parse_id(&row.tenant_id, "tenant id")?,
             environment_id: parse_id(&row.environment_id, "environment id")?,
-            environment: EnvironmentKind::parse(&row.environment_kind).ok_or_else(|| {
-                RepoError::Corrupt(format!(
-                    "unknown environment kind {:?}",
-                    row.environment_kind
-                ))
-            })?,
+            environment: EnvironmentKind::parse(&row.environment_kind)
+                .ok_or_else(|| RepoError::Corrupt(format!("unknown environment kind {:?}", row.environment_kind)))?,
             name: row.name,
             prefix: row.prefix,
             created_by: row.created_by,
@@ -83,17 +79,12 @@ pub async fn insert<'c>(exec: impl Exec<'c>, key: NewApiKey<'_>) -> Result<(), R
     Ok(())
 }
 
-pub async fn get<'c>(
-    exec: impl Exec<'c>,
-    tenant_id: TenantId,
-    id: ApiKeyId,
-) -> Result<Option<ApiKey>, RepoError> {
-    let row: Option<ApiKeyRow> =
-        sqlx::query_as(select_keys!("WHERE k.tenant_id = $1 AND k.id = $2"))
-            .bind(tenant_id.to_string())
-            .bind(id.to_string())
-            .fetch_optional(exec)
-            .await?;
+pub async fn get<'c>(exec: impl Exec<'c>, tenant_id: TenantId, id: ApiKeyId) -> Result<Option<ApiKey>, RepoError> {
+    let row: Option<ApiKeyRow> = sqlx::query_as(select_keys!("WHERE k.tenant_id = $1 AND k.id = $2"))
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .fetch_optional(exec)
+        .await?;
     row.map(ApiKey::try_from).transpose()
 }
 
@@ -108,10 +99,7 @@ pub async fn list<'c>(exec: impl Exec<'c>, tenant_id: TenantId) -> Result<Vec<Ap
 }
 
 /// The key a bearer token hashes to, with its tenant's name, whether revoked or not.
-pub async fn find_by_hash<'c>(
-    exec: impl Exec<'c>,
-    key_hash: &str,
-) -> Result<Option<(ApiKey, String)>, RepoError> {
+pub async fn find_by_hash<'c>(exec: impl Exec<'c>, key_hash: &str) -> Result<Option<(ApiKey, String)>, RepoError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -138,26 +126,23 @@ pub async fn revoke<'c>(
     id: ApiKeyId,
     now_ms: i64,
 ) -> Result<bool, RepoError> {
-    let done = sqlx::query(
-        "UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now_ms)
-    .bind(tenant_id.to_string())
-    .bind(id.to_string())
-    .execute(exec)
-    .await?;
+    let done =
+        sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE tenant_id = $2 AND id = $3 AND revoked_at IS NULL")
+            .bind(now_ms)
+            .bind(tenant_id.to_string())
+            .bind(id.to_string())
+            .execute(exec)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
 /// Records use, at most once a minute per key so that busy keys do not write on every request.
 pub async fn touch<'c>(exec: impl Exec<'c>, id: ApiKeyId, now_ms: i64) -> Result<(), RepoError> {
-    sqlx::query(
-        "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
-    )
-    .bind(now_ms)
-    .bind(id.to_string())
-    .bind(now_ms - 60_000)
-    .execute(exec)
-    .await?;
+    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+        .bind(now_ms)
+        .bind(id.to_string())
+        .bind(now_ms - 60_000)
+        .execute(exec)
+        .await?;
     Ok(())
 }

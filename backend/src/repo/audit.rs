@@ -17,10 +17,7 @@ pub struct NewAuditEntry<'a> {
     pub now_ms: i64,
 }
 
-pub async fn insert<'c>(
-    exec: impl Exec<'c>,
-    entry: NewAuditEntry<'_>,
-) -> Result<AuditEntryId, RepoError> {
+pub async fn insert<'c>(exec: impl Exec<'c>, entry: NewAuditEntry<'_>) -> Result<AuditEntryId, RepoError> {
     let id = AuditEntryId(new_id());
     sqlx::query(
         "INSERT INTO audit_log (id, tenant_id, actor_kind, actor, action, target_kind, target_id, details, \
@@ -61,11 +58,7 @@ impl TryFrom<AuditRow> for AuditEntry {
     fn try_from(row: AuditRow) -> Result<Self, RepoError> {
         Ok(AuditEntry {
             id: parse_id(&row.id, "audit entry id")?,
-            tenant_id: row
-                .tenant_id
-                .as_deref()
-                .map(|t| parse_id(t, "tenant id"))
-                .transpose()?,
+            tenant_id: row.tenant_id.as_deref().map(|t| parse_id(t, "tenant id")).transpose()?,
             actor_kind: row.actor_kind,
             actor: row.actor,
             action: row.action,
@@ -104,9 +97,7 @@ pub async fn list<'c>(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, RepoError> {
     // Ids are UUIDv7, so their text sorts by creation time; no generated id equals the max UUID.
-    let before = before
-        .map_or(uuid::Uuid::max(), |id| id.as_uuid())
-        .to_string();
+    let before = before.map_or(uuid::Uuid::max(), |id| id.as_uuid()).to_string();
     let rows: Vec<AuditRow> = match scope {
         AuditScope::Tenant(tenant_id) => {
             sqlx::query_as(select_audit!(

@@ -19,9 +19,8 @@ impl TryFrom<EnvironmentRow> for Environment {
         Ok(Environment {
             id: parse_id(&row.id, "environment id")?,
             tenant_id: parse_id(&row.tenant_id, "tenant id")?,
-            kind: EnvironmentKind::parse(&row.kind).ok_or_else(|| {
-                RepoError::Corrupt(format!("unknown environment kind {:?}", row.kind))
-            })?,
+            kind: EnvironmentKind::parse(&row.kind)
+                .ok_or_else(|| RepoError::Corrupt(format!("unknown environment kind {:?}", row.kind)))?,
             name: row.name,
             active_api_keys: row.active_api_keys,
             created_at: to_datetime(row.created_at),
@@ -59,17 +58,12 @@ pub async fn insert<'c>(
     Ok(())
 }
 
-pub async fn list<'c>(
-    exec: impl Exec<'c>,
-    tenant_id: TenantId,
-) -> Result<Vec<Environment>, RepoError> {
+pub async fn list<'c>(exec: impl Exec<'c>, tenant_id: TenantId) -> Result<Vec<Environment>, RepoError> {
     // 'sandbox' sorts after 'production'; show sandbox first, as people work in it first.
-    let rows: Vec<EnvironmentRow> = sqlx::query_as(select_environments!(
-        "WHERE e.tenant_id = $1 ORDER BY e.kind DESC"
-    ))
-    .bind(tenant_id.to_string())
-    .fetch_all(exec)
-    .await?;
+    let rows: Vec<EnvironmentRow> = sqlx::query_as(select_environments!("WHERE e.tenant_id = $1 ORDER BY e.kind DESC"))
+        .bind(tenant_id.to_string())
+        .fetch_all(exec)
+        .await?;
     rows.into_iter().map(Environment::try_from).collect()
 }
 
@@ -78,12 +72,10 @@ pub async fn get_by_kind<'c>(
     tenant_id: TenantId,
     kind: EnvironmentKind,
 ) -> Result<Option<Environment>, RepoError> {
-    let row: Option<EnvironmentRow> = sqlx::query_as(select_environments!(
-        "WHERE e.tenant_id = $1 AND e.kind = $2"
-    ))
-    .bind(tenant_id.to_string())
-    .bind(kind.as_str())
-    .fetch_optional(exec)
-    .await?;
+    let row: Option<EnvironmentRow> = sqlx::query_as(select_environments!("WHERE e.tenant_id = $1 AND e.kind = $2"))
+        .bind(tenant_id.to_string())
+        .bind(kind.as_str())
+        .fetch_optional(exec)
+        .await?;
     row.map(Environment::try_from).transpose()
 }

@@ -167,10 +167,9 @@ impl Db {
         if table_exists == 0 {
             return Ok((0, expected));
         }
-        let applied: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
-                .fetch_one(&self.pool)
-                .await?;
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
         Ok((applied, expected))
     }
 
@@ -209,11 +208,7 @@ fn create_sqlite_parent_dir(url: &str) -> Result<(), RepoError> {
     {
         std::fs::create_dir_all(parent).map_err(|e| {
             RepoError::Database(sqlx::Error::Configuration(
-                format!(
-                    "cannot create the database directory {}: {e}",
-                    parent.display()
-                )
-                .into(),
+                format!("cannot create the database directory {}: {e}", parent.display()).into(),
             ))
         })?;
     }

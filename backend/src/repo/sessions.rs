@@ -37,10 +37,7 @@ pub async fn insert<'c>(exec: impl Exec<'c>, session: NewSession<'_>) -> Result<
     Ok(())
 }
 
-pub async fn find<'c>(
-    exec: impl Exec<'c>,
-    token_hash: &str,
-) -> Result<Option<SessionRecord>, RepoError> {
+pub async fn find<'c>(exec: impl Exec<'c>, token_hash: &str) -> Result<Option<SessionRecord>, RepoError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         user_id: String,
@@ -67,11 +64,7 @@ pub async fn find<'c>(
                 name: row.name,
                 role: Role::parse(&row.role)
                     .ok_or_else(|| RepoError::Corrupt(format!("unknown role {:?}", row.role)))?,
-                tenant_id: row
-                    .tenant_id
-                    .as_deref()
-                    .map(|t| parse_id(t, "tenant id"))
-                    .transpose()?,
+                tenant_id: row.tenant_id.as_deref().map(|t| parse_id(t, "tenant id")).transpose()?,
             },
             csrf_token: row.csrf_token,
             last_seen_at_ms: row.last_seen_at,
@@ -81,11 +74,7 @@ pub async fn find<'c>(
     .transpose()
 }
 
-pub async fn touch<'c>(
-    exec: impl Exec<'c>,
-    token_hash: &str,
-    now_ms: i64,
-) -> Result<(), RepoError> {
+pub async fn touch<'c>(exec: impl Exec<'c>, token_hash: &str, now_ms: i64) -> Result<(), RepoError> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
         .bind(now_ms)
         .bind(token_hash)
@@ -111,11 +100,7 @@ pub async fn delete_for_user<'c>(exec: impl Exec<'c>, user_id: UserId) -> Result
 }
 
 /// Removes sessions past their absolute expiry or idle for longer than `idle_ms`.
-pub async fn delete_expired<'c>(
-    exec: impl Exec<'c>,
-    now_ms: i64,
-    idle_ms: i64,
-) -> Result<u64, RepoError> {
+pub async fn delete_expired<'c>(exec: impl Exec<'c>, now_ms: i64, idle_ms: i64) -> Result<u64, RepoError> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
         .bind(now_ms)
         .bind(now_ms - idle_ms)

@@ -27,25 +27,20 @@ impl TryFrom<TenantRow> for Tenant {
 
 macro_rules! select_tenants {
     ($rest:literal) => {
-        concat!(
-            "SELECT id, slug, name, is_demo, created_at FROM tenants ",
-            $rest
-        )
+        concat!("SELECT id, slug, name, is_demo, created_at FROM tenants ", $rest)
     };
 }
 
 pub async fn insert<'c>(exec: impl Exec<'c>, tenant: &Tenant) -> Result<(), RepoError> {
-    sqlx::query(
-        "INSERT INTO tenants (id, slug, name, is_demo, created_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(tenant.id.to_string())
-    .bind(&tenant.slug)
-    .bind(&tenant.name)
-    .bind(i64::from(tenant.is_demo))
-    .bind(tenant.created_at.timestamp_millis())
-    .execute(exec)
-    .await
-    .map_err(|e| RepoError::duplicate_as(e, "a tenant with this slug"))?;
+    sqlx::query("INSERT INTO tenants (id, slug, name, is_demo, created_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(tenant.id.to_string())
+        .bind(&tenant.slug)
+        .bind(&tenant.name)
+        .bind(i64::from(tenant.is_demo))
+        .bind(tenant.created_at.timestamp_millis())
+        .execute(exec)
+        .await
+        .map_err(|e| RepoError::duplicate_as(e, "a tenant with this slug"))?;
     Ok(())
 }
 
@@ -57,10 +52,7 @@ pub async fn get<'c>(exec: impl Exec<'c>, id: TenantId) -> Result<Option<Tenant>
     row.map(Tenant::try_from).transpose()
 }
 
-pub async fn find_by_slug<'c>(
-    exec: impl Exec<'c>,
-    slug: &str,
-) -> Result<Option<Tenant>, RepoError> {
+pub async fn find_by_slug<'c>(exec: impl Exec<'c>, slug: &str) -> Result<Option<Tenant>, RepoError> {
     let row: Option<TenantRow> = sqlx::query_as(select_tenants!("WHERE slug = $1"))
         .bind(slug)
         .fetch_optional(exec)

@@ -19,15 +19,10 @@ impl TryFrom<UserRow> for User {
     fn try_from(row: UserRow) -> Result<Self, RepoError> {
         Ok(User {
             id: parse_id(&row.id, "user id")?,
-            tenant_id: row
-                .tenant_id
-                .as_deref()
-                .map(|t| parse_id(t, "tenant id"))
-                .transpose()?,
+            tenant_id: row.tenant_id.as_deref().map(|t| parse_id(t, "tenant id")).transpose()?,
             email: row.email,
             name: row.name,
-            role: Role::parse(&row.role)
-                .ok_or_else(|| RepoError::Corrupt(format!("unknown role {:?}", row.role)))?,
+            role: Role::parse(&row.role).ok_or_else(|| RepoError::Corrupt(format!("unknown role {:?}", row.role)))?,
             created_at: to_datetime(row.created_at),
         })
     }
@@ -35,10 +30,7 @@ impl TryFrom<UserRow> for User {
 
 macro_rules! select_users {
     ($rest:literal) => {
-        concat!(
-            "SELECT id, tenant_id, email, name, role, created_at FROM users ",
-            $rest
-        )
+        concat!("SELECT id, tenant_id, email, name, role, created_at FROM users ", $rest)
     };
 }
 
@@ -48,11 +40,7 @@ pub struct UserCredentials {
     pub password_hash: String,
 }
 
-pub async fn insert<'c>(
-    exec: impl Exec<'c>,
-    user: &User,
-    password_hash: &str,
-) -> Result<(), RepoError> {
+pub async fn insert<'c>(exec: impl Exec<'c>, user: &User, password_hash: &str) -> Result<(), RepoError> {
     sqlx::query(
         "INSERT INTO users (id, tenant_id, email, name, password_hash, role, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -96,10 +84,7 @@ pub async fn find_credentials_by_email<'c>(
 }
 
 /// Any user by id, tenant or staff: only for resolving the principal of a session.
-pub async fn get_for_session<'c>(
-    exec: impl Exec<'c>,
-    id: UserId,
-) -> Result<Option<User>, RepoError> {
+pub async fn get_for_session<'c>(exec: impl Exec<'c>, id: UserId) -> Result<Option<User>, RepoError> {
     let row: Option<UserRow> = sqlx::query_as(select_users!("WHERE id = $1"))
         .bind(id.to_string())
         .fetch_optional(exec)
@@ -107,11 +92,7 @@ pub async fn get_for_session<'c>(
     row.map(User::try_from).transpose()
 }
 
-pub async fn get<'c>(
-    exec: impl Exec<'c>,
-    tenant_id: TenantId,
-    id: UserId,
-) -> Result<Option<User>, RepoError> {
+pub async fn get<'c>(exec: impl Exec<'c>, tenant_id: TenantId, id: UserId) -> Result<Option<User>, RepoError> {
     let row: Option<UserRow> = sqlx::query_as(select_users!("WHERE tenant_id = $1 AND id = $2"))
         .bind(tenant_id.to_string())
         .bind(id.to_string())
@@ -138,9 +119,7 @@ pub async fn count_admins<'c>(exec: impl Exec<'c>, tenant_id: TenantId) -> Resul
 }
 
 pub async fn count_all<'c>(exec: impl Exec<'c>) -> Result<i64, RepoError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(exec)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(exec).await?)
 }
 
 pub async fn update<'c>(
@@ -150,22 +129,17 @@ pub async fn update<'c>(
     name: &str,
     role: Role,
 ) -> Result<bool, RepoError> {
-    let done =
-        sqlx::query("UPDATE users SET name = $1, role = $2 WHERE tenant_id = $3 AND id = $4")
-            .bind(name)
-            .bind(role.as_str())
-            .bind(tenant_id.to_string())
-            .bind(id.to_string())
-            .execute(exec)
-            .await?;
+    let done = sqlx::query("UPDATE users SET name = $1, role = $2 WHERE tenant_id = $3 AND id = $4")
+        .bind(name)
+        .bind(role.as_str())
+        .bind(tenant_id.to_string())
+        .bind(id.to_string())
+        .execute(exec)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete<'c>(
-    exec: impl Exec<'c>,
-    tenant_id: TenantId,
-    id: UserId,
-) -> Result<bool, RepoError> {
+pub async fn delete<'c>(exec: impl Exec<'c>, tenant_id: TenantId, id: UserId) -> Result<bool, RepoError> {
     let done = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
         .bind(tenant_id.to_string())
         .bind(id.to_string())
@@ -175,11 +149,7 @@ pub async fn delete<'c>(
 }
 
 /// Sets a password by email (CLI); returns false when nobody has that email.
-pub async fn set_password_hash<'c>(
-    exec: impl Exec<'c>,
-    email: &str,
-    hash: &str,
-) -> Result<bool, RepoError> {
+pub async fn set_password_hash<'c>(exec: impl Exec<'c>, email: &str, hash: &str) -> Result<bool, RepoError> {
     let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE email = $2")
         .bind(hash)
         .bind(email)

@@ -65,11 +65,7 @@ pub async fn get<'c>(
     .await?)
 }
 
-pub async fn delete_owner<'c>(
-    exec: impl Exec<'c>,
-    tenant_id: TenantId,
-    owner_id: &str,
-) -> Result<u64, RepoError> {
+pub async fn delete_owner<'c>(exec: impl Exec<'c>, tenant_id: TenantId, owner_id: &str) -> Result<u64, RepoError> {
     let done = sqlx::query("DELETE FROM vault_secrets WHERE tenant_id = $1 AND owner_id = $2")
         .bind(tenant_id.to_string())
         .bind(owner_id)
@@ -120,10 +116,8 @@ pub async fn reseal<'c>(
 
 pub async fn count_by_key<'c>(exec: impl Exec<'c>) -> Result<Vec<(String, i64)>, RepoError> {
     Ok(
-        sqlx::query_as(
-            "SELECT key_id, COUNT(*) FROM vault_secrets GROUP BY key_id ORDER BY key_id",
-        )
-        .fetch_all(exec)
-        .await?,
+        sqlx::query_as("SELECT key_id, COUNT(*) FROM vault_secrets GROUP BY key_id ORDER BY key_id")
+            .fetch_all(exec)
+            .await?,
     )
 }

@@ -44,12 +44,7 @@ fn allows(role: Role, need: Need) -> bool {
 }
 
 /// The tenant, if the principal may see it and do what they need there.
-pub async fn tenant(
-    db: &Db,
-    principal: &Principal,
-    tenant_id: TenantId,
-    need: Need,
-) -> Result<Tenant, ServiceError> {
+pub async fn tenant(db: &Db, principal: &Principal, tenant_id: TenantId, need: Need) -> Result<Tenant, ServiceError> {
     let tenant = tenants::get(db.pool(), tenant_id)
         .await?
         .filter(|tenant| can_see(principal, tenant))

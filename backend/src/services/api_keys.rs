@@ -10,11 +10,7 @@ use crate::domain::Name;
 use crate::repo::api_keys::{self, NewApiKey};
 use crate::repo::{Db, environments, new_id, now_ms};
 
-pub async fn list(
-    db: &Db,
-    principal: &Principal,
-    tenant_id: TenantId,
-) -> Result<Vec<ApiKey>, ServiceError> {
+pub async fn list(db: &Db, principal: &Principal, tenant_id: TenantId) -> Result<Vec<ApiKey>, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Read).await?;
     Ok(api_keys::list(db.pool(), tenant.id).await?)
 }

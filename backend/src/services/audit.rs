@@ -54,11 +54,7 @@ pub struct Change<'a> {
     pub details: Value,
 }
 
-pub async fn record<'c>(
-    exec: impl Exec<'c>,
-    actor: &Actor,
-    change: Change<'_>,
-) -> Result<(), RepoError> {
+pub async fn record<'c>(exec: impl Exec<'c>, actor: &Actor, change: Change<'_>) -> Result<(), RepoError> {
     audit::insert(
         exec,
         NewAuditEntry {
@@ -105,12 +101,7 @@ pub async fn list_everything(
     page(db, AuditScope::Everything, before, limit).await
 }
 
-async fn page(
-    db: &Db,
-    scope: AuditScope,
-    before: Option<AuditEntryId>,
-    limit: i64,
-) -> Result<AuditPage, ServiceError> {
+async fn page(db: &Db, scope: AuditScope, before: Option<AuditEntryId>, limit: i64) -> Result<AuditPage, ServiceError> {
     let limit = limit.clamp(1, MAX_PAGE);
     let entries = audit::list(db.pool(), scope, before, limit).await?;
     let next_before = if entries.len() as i64 == limit {
@@ -118,8 +109,5 @@ async fn page(
     } else {
         None
     };
-    Ok(AuditPage {
-        entries,
-        next_before,
-    })
+    Ok(AuditPage { entries, next_before })
 }

@@ -6,11 +6,7 @@ use super::access::{self, Need};
 use crate::auth::Principal;
 use crate::repo::{Db, environments};
 
-pub async fn list(
-    db: &Db,
-    principal: &Principal,
-    tenant_id: TenantId,
-) -> Result<Vec<Environment>, ServiceError> {
+pub async fn list(db: &Db, principal: &Principal, tenant_id: TenantId) -> Result<Vec<Environment>, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Read).await?;
     Ok(environments::list(db.pool(), tenant.id).await?)
 }

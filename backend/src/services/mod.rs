@@ -23,10 +23,7 @@ pub enum ServiceError {
     #[error(transparent)]
     Invalid(#[from] FieldError),
     #[error("{message}")]
-    Conflict {
-        field: Option<String>,
-        message: String,
-    },
+    Conflict { field: Option<String>, message: String },
     #[error(transparent)]
     Auth(#[from] AuthError),
     #[error(transparent)]
@@ -64,9 +61,7 @@ impl ServiceError {
     /// A duplicate from the repository, attributed to the field that must be unique.
     pub fn duplicate_field(field: &str) -> impl Fn(RepoError) -> ServiceError + '_ {
         move |error| match error {
-            RepoError::Duplicate { what } => {
-                ServiceError::conflict(field, format!("{what} already exists"))
-            }
+            RepoError::Duplicate { what } => ServiceError::conflict(field, format!("{what} already exists")),
             other => ServiceError::from(other),
         }
     }

@@ -1,7 +1,5 @@
 use serde_json::json;
-use tandem_shared::api::tenants::{
-    CreateTenantRequest, EnvironmentKind, Tenant, UpdateTenantRequest,
-};
+use tandem_shared::api::tenants::{CreateTenantRequest, EnvironmentKind, Tenant, UpdateTenantRequest};
 use tandem_shared::ids::{EnvironmentId, TenantId};
 use tandem_shared::roles::Role;
 
@@ -32,11 +30,7 @@ impl NewTenant {
                 )
             })?,
         };
-        Ok(NewTenant {
-            name,
-            slug,
-            is_demo,
-        })
+        Ok(NewTenant { name, slug, is_demo })
     }
 }
 
@@ -72,9 +66,7 @@ pub async fn create(
             ));
         }
         _ => {
-            return Err(ServiceError::Forbidden(
-                "only operator admins create tenants".into(),
-            ));
+            return Err(ServiceError::Forbidden("only operator admins create tenants".into()));
         }
     }
     let new = NewTenant::parse(&request.name, request.slug.as_deref(), request.is_demo)?;
@@ -86,11 +78,7 @@ pub async fn create(
 
 /// Creates the tenant with its sandbox and production environments, audited, inside `tx`.
 /// Also used by the CLI and the first-run bootstrap.
-pub async fn insert_with_environments(
-    tx: &mut Tx,
-    actor: &Actor,
-    new: NewTenant,
-) -> Result<Tenant, ServiceError> {
+pub async fn insert_with_environments(tx: &mut Tx, actor: &Actor, new: NewTenant) -> Result<Tenant, ServiceError> {
     let now = now_ms();
     let tenant = Tenant {
         id: TenantId(new_id()),

@@ -11,11 +11,7 @@ use crate::auth::{Principal, password};
 use crate::domain::{Email, Name, NewPassword};
 use crate::repo::{Db, Tx, new_id, now_ms, sessions, to_datetime, users};
 
-pub async fn list(
-    db: &Db,
-    principal: &Principal,
-    tenant_id: TenantId,
-) -> Result<Vec<User>, ServiceError> {
+pub async fn list(db: &Db, principal: &Principal, tenant_id: TenantId) -> Result<Vec<User>, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Read).await?;
     Ok(users::list(db.pool(), tenant.id).await?)
 }
@@ -109,11 +105,7 @@ pub async fn update(
     request: UpdateUserRequest,
 ) -> Result<User, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Write).await?;
-    let name = request
-        .name
-        .as_deref()
-        .map(|n| Name::parse("name", n))
-        .transpose()?;
+    let name = request.name.as_deref().map(|n| Name::parse("name", n)).transpose()?;
     let mut tx = db.begin().await?;
     let user = users::get(&mut *tx, tenant.id, user_id)
         .await?
@@ -178,11 +170,7 @@ pub async fn remove(
 }
 
 /// A tenant must keep at least one admin, or nobody could manage it.
-async fn ensure_another_admin(
-    tx: &mut Tx,
-    tenant_id: TenantId,
-    field: &str,
-) -> Result<(), ServiceError> {
+async fn ensure_another_admin(tx: &mut Tx, tenant_id: TenantId, field: &str) -> Result<(), ServiceError> {
     if users::count_admins(&mut **tx, tenant_id).await? <= 1 {
         return Err(ServiceError::conflict(
             field,
@@ -193,16 +181,10 @@ async fn ensure_another_admin(
 }
 
 /// Sets a user's password by email (CLI). Ends their sessions.
-pub async fn set_password(
-    db: &Db,
-    actor: &Actor,
-    email: &Email,
-    password: NewPassword,
-) -> Result<(), ServiceError> {
+pub async fn set_password(db: &Db, actor: &Actor, email: &Email, password: NewPassword) -> Result<(), ServiceError> {
     let hash = password::hash(password.secret()).await?;
     let mut tx = db.begin().await?;
-    let Some(credentials) = users::find_credentials_by_email(&mut *tx, email.as_str()).await?
-    else {
+    let Some(credentials) = users::find_credentials_by_email(&mut *tx, email.as_str()).await? else {
         return Err(ServiceError::NotFound("user"));
     };
     users::set_password_hash(&mut *tx, email.as_str(), &hash).await?;

@@ -24,12 +24,7 @@ impl Binding<'_> {
     fn associated_data(&self, key_id: &str) -> Vec<u8> {
         // Length-prefixed parts so that no two different bindings produce the same bytes.
         let mut aad = b"tandem.vault.v1".to_vec();
-        for part in [
-            self.tenant_id.to_string().as_str(),
-            self.owner_id,
-            self.purpose,
-            key_id,
-        ] {
+        for part in [self.tenant_id.to_string().as_str(), self.owner_id, self.purpose, key_id] {
             aad.extend_from_slice(&(part.len() as u32).to_be_bytes());
             aad.extend_from_slice(part.as_bytes());
         }
@@ -37,16 +32,11 @@ impl Binding<'_> {
     }
 }
 
-pub fn seal(
-    key: &MasterKey,
-    binding: &Binding<'_>,
-    plaintext: &[u8],
-) -> Result<Vec<u8>, VaultError> {
+pub fn seal(key: &MasterKey, binding: &Binding<'_>, plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
     let cipher = Aes256Gcm::new_from_slice(key.material.expose_secret())
         .map_err(|_| VaultError::KeyConfig("a master key is not 32 bytes".into()))?;
     let mut nonce = [0u8; NONCE_LEN];
-    getrandom::fill(&mut nonce)
-        .map_err(|e| VaultError::KeyConfig(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut nonce).map_err(|e| VaultError::KeyConfig(format!("no randomness: {e}")))?;
     let aad = binding.associated_data(&key.id);
     let ciphertext = cipher
         .encrypt(
@@ -63,20 +53,14 @@ pub fn seal(
     Ok(sealed)
 }
 
-pub fn open(
-    key: &MasterKey,
-    binding: &Binding<'_>,
-    sealed: &[u8],
-) -> Result<SecretBox<Vec<u8>>, VaultError> {
+pub fn open(key: &MasterKey, binding: &Binding<'_>, sealed: &[u8]) -> Result<SecretBox<Vec<u8>>, VaultError> {
     if sealed.len() < NONCE_LEN + TAG_LEN {
         return Err(VaultError::Malformed("shorter than nonce and tag"));
     }
     let cipher = Aes256Gcm::new_from_slice(key.material.expose_secret())
         .map_err(|_| VaultError::KeyConfig("a master key is not 32 bytes".into()))?;
     let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-    let nonce: [u8; NONCE_LEN] = nonce
-        .try_into()
-        .map_err(|_| VaultError::Malformed("nonce"))?;
+    let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| VaultError::Malformed("nonce"))?;
     let aad = binding.associated_data(&key.id);
     let plaintext = cipher
         .decrypt(
@@ -123,10 +107,7 @@ mod tests {
     fn wrong_key_fails() {
         let b = binding(Uuid::now_v7());
         let sealed = seal(&key("k1", 1), &b, b"secret").expect("seal");
-        assert!(matches!(
-            open(&key("k1", 2), &b, &sealed),
-            Err(VaultError::Unseal)
-        ));
+        assert!(matches!(open(&key("k1", 2), &b, &sealed), Err(VaultError::Unseal)));
     }
 
     #[test]
@@ -136,26 +117,17 @@ mod tests {
         let b = binding(tenant);
         let sealed = seal(&k, &b, b"secret").expect("seal");
         let other_tenant = binding(Uuid::now_v7());
-        assert!(matches!(
-            open(&k, &other_tenant, &sealed),
-            Err(VaultError::Unseal)
-        ));
+        assert!(matches!(open(&k, &other_tenant, &sealed), Err(VaultError::Unseal)));
         let other_owner = Binding {
             owner_id: "connection-2",
             ..b
         };
-        assert!(matches!(
-            open(&k, &other_owner, &sealed),
-            Err(VaultError::Unseal)
-        ));
+        assert!(matches!(open(&k, &other_owner, &sealed), Err(VaultError::Unseal)));
         let other_purpose = Binding {
             purpose: "api_key",
             ..b
         };
-        assert!(matches!(
-            open(&k, &other_purpose, &sealed),
-            Err(VaultError::Unseal)
-        ));
+        assert!(matches!(open(&k, &other_purpose, &sealed), Err(VaultError::Unseal)));
         let same_material_other_id = key("k2", 3);
         assert!(matches!(
             open(&same_material_other_id, &b, &sealed),
@@ -171,14 +143,8 @@ mod tests {
         for i in 0..sealed.len() {
             let mut tampered = sealed.clone();
             tampered[i] ^= 0x01;
-            assert!(
-                matches!(open(&k, &b, &tampered), Err(VaultError::Unseal)),
-                "byte {i}"
-            );
+            assert!(matches!(open(&k, &b, &tampered), Err(VaultError::Unseal)), "byte {i}");
         }
-        assert!(matches!(
-            open(&k, &b, &sealed[..10]),
-            Err(VaultError::Malformed(_))
-        ));
+        assert!(matches!(open(&k, &b, &sealed[..10]), Err(VaultError::Malformed(_))));
     }
 }

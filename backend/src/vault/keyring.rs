@@ -33,8 +33,7 @@ impl MasterKey {
 
     fn generate(id: String) -> Result<MasterKey, VaultError> {
         let mut material = [0u8; 32];
-        getrandom::fill(&mut material)
-            .map_err(|e| VaultError::KeyConfig(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut material).map_err(|e| VaultError::KeyConfig(format!("no randomness: {e}")))?;
         Ok(MasterKey::new(id, material))
     }
 
@@ -95,9 +94,9 @@ impl Keyring {
             .map(str::trim)
             .filter(|part| !part.is_empty())
             .map(|part| {
-                let (id, material) = part.split_once(':').ok_or_else(|| {
-                    VaultError::KeyConfig("vault.keys entries must look like id:base64key".into())
-                })?;
+                let (id, material) = part
+                    .split_once(':')
+                    .ok_or_else(|| VaultError::KeyConfig("vault.keys entries must look like id:base64key".into()))?;
                 parse_key(id, material)
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -119,11 +118,7 @@ impl Keyring {
         Ok((keyring, notices))
     }
 
-    fn with_keys(
-        source: KeySource,
-        keys: Vec<MasterKey>,
-        stamp: Option<FileStamp>,
-    ) -> Result<Keyring, VaultError> {
+    fn with_keys(source: KeySource, keys: Vec<MasterKey>, stamp: Option<FileStamp>) -> Result<Keyring, VaultError> {
         check_keys(&keys)?;
         Ok(Keyring {
             source,
@@ -155,8 +150,7 @@ impl Keyring {
             return Ok(key);
         }
         self.reload_if_changed()?;
-        self.find(id)?
-            .ok_or_else(|| VaultError::UnknownKey(id.to_string()))
+        self.find(id)?.ok_or_else(|| VaultError::UnknownKey(id.to_string()))
     }
 
     pub fn key_ids(&self) -> Result<Vec<String>, VaultError> {
@@ -211,9 +205,7 @@ impl Keyring {
 
 /// A fresh key in the `id:base64` form `TANDEM_VAULT__KEYS` takes, with an id that sorts after
 /// `existing`.
-pub fn generate_key_line<'a>(
-    existing: impl Iterator<Item = &'a str>,
-) -> Result<String, VaultError> {
+pub fn generate_key_line<'a>(existing: impl Iterator<Item = &'a str>) -> Result<String, VaultError> {
     let key = MasterKey::generate(next_key_id(existing))?;
     Ok(format!("{}:{}", key.id, key.encoded()))
 }
@@ -228,12 +220,7 @@ fn next_key_id<'a>(existing: impl Iterator<Item = &'a str>) -> String {
 
 fn parse_key(id: &str, material: &str) -> Result<MasterKey, VaultError> {
     let id = id.trim();
-    if id.is_empty()
-        || id.len() > 64
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
+    if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
         return Err(VaultError::KeyConfig(format!(
             "key id {id:?} must be 1-64 letters, digits, '-', '_' or '.'"
         )));
@@ -241,11 +228,9 @@ fn parse_key(id: &str, material: &str) -> Result<MasterKey, VaultError> {
     let bytes = BASE64
         .decode(material.trim())
         .map_err(|_| VaultError::KeyConfig(format!("key {id:?} is not valid base64")))?;
-    let material: [u8; 32] = bytes.try_into().map_err(|_| {
-        VaultError::KeyConfig(format!(
-            "key {id:?} must be 32 bytes (base64 of 32 random bytes)"
-        ))
-    })?;
+    let material: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| VaultError::KeyConfig(format!("key {id:?} must be 32 bytes (base64 of 32 random bytes)")))?;
     Ok(MasterKey::new(id.to_string(), material))
 }
 
@@ -255,10 +240,7 @@ fn check_keys(keys: &[MasterKey]) -> Result<(), VaultError> {
     }
     for (i, key) in keys.iter().enumerate() {
         if keys[..i].iter().any(|other| other.id == key.id) {
-            return Err(VaultError::KeyConfig(format!(
-                "key id {:?} appears twice",
-                key.id
-            )));
+            return Err(VaultError::KeyConfig(format!("key id {:?} appears twice", key.id)));
         }
     }
     Ok(())
@@ -275,19 +257,15 @@ fn file_stamp(path: &Path) -> Option<FileStamp> {
 
 fn read_key_file(path: &Path) -> Result<(Vec<MasterKey>, Option<FileStamp>), VaultError> {
     let stamp = file_stamp(path);
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        VaultError::KeyConfig(format!("cannot read key file {}: {e}", path.display()))
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| VaultError::KeyConfig(format!("cannot read key file {}: {e}", path.display())))?;
     let keys = text
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(|line| {
             let (id, material) = line.split_once(char::is_whitespace).ok_or_else(|| {
-                VaultError::KeyConfig(format!(
-                    "key file {}: lines must be `id base64key`",
-                    path.display()
-                ))
+                VaultError::KeyConfig(format!("key file {}: lines must be `id base64key`", path.display()))
             })?;
             parse_key(id, material)
         })
@@ -297,9 +275,7 @@ fn read_key_file(path: &Path) -> Result<(Vec<MasterKey>, Option<FileStamp>), Vau
 
 /// Writes the whole key file through a temporary file and a rename, readable by the owner only.
 fn write_key_file(path: &Path, keys: &[Arc<MasterKey>]) -> Result<(), VaultError> {
-    let io = |e: std::io::Error| {
-        VaultError::KeyConfig(format!("cannot write key file {}: {e}", path.display()))
-    };
+    let io = |e: std::io::Error| VaultError::KeyConfig(format!("cannot write key file {}: {e}", path.display()));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
@@ -360,13 +336,9 @@ mod tests {
             .expect_err("bad base64")
             .to_string();
         assert!(err.contains("base64"), "{err}");
-        let err = Keyring::from_inline("k1:AAAA")
-            .expect_err("short")
-            .to_string();
+        let err = Keyring::from_inline("k1:AAAA").expect_err("short").to_string();
         assert!(err.contains("32 bytes"), "{err}");
-        let err = Keyring::from_inline("justtext")
-            .expect_err("shape")
-            .to_string();
+        let err = Keyring::from_inline("justtext").expect_err("shape").to_string();
         assert!(err.contains("id:base64key"), "{err}");
         assert!(Keyring::from_inline("").is_err());
     }
@@ -376,10 +348,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("keys/master.keys");
         let (server, notices) = Keyring::from_file(&path).expect("create");
-        assert_eq!(
-            notices,
-            vec![KeyringNotice::GeneratedDevelopmentKey(path.clone())]
-        );
+        assert_eq!(notices, vec![KeyringNotice::GeneratedDevelopmentKey(path.clone())]);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -399,8 +368,7 @@ mod tests {
 
     #[test]
     fn inline_keys_cannot_be_rotated_by_tandem() {
-        let ring = Keyring::from_inline(&generate_key_line(std::iter::empty()).expect("key"))
-            .expect("ring");
+        let ring = Keyring::from_inline(&generate_key_line(std::iter::empty()).expect("key")).expect("ring");
         let err = ring.add_generated_key().expect_err("inline").to_string();
         assert!(err.contains("tandem keys generate"), "{err}");
     }

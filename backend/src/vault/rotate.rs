@@ -17,9 +17,7 @@ pub async fn reencrypt_all(vault: &Vault, batch_size: i64) -> Result<RotationRep
     loop {
         let active = vault.keyring().active()?;
         report.active_key_id = active.id.clone();
-        let rows =
-            vault_secrets::sealed_with_other_keys(vault.db().pool(), &active.id, batch_size.max(1))
-                .await?;
+        let rows = vault_secrets::sealed_with_other_keys(vault.db().pool(), &active.id, batch_size.max(1)).await?;
         if rows.is_empty() {
             return Ok(report);
         }

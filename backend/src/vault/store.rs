@@ -46,16 +46,7 @@ impl Vault {
             purpose,
         };
         let sealed = cipher::seal(&key, &binding, secret.expose_secret().as_bytes())?;
-        vault_secrets::upsert(
-            self.db.pool(),
-            tenant_id,
-            owner_id,
-            purpose,
-            &key.id,
-            sealed,
-            now_ms(),
-        )
-        .await?;
+        vault_secrets::upsert(self.db.pool(), tenant_id, owner_id, purpose, &key.id, sealed, now_ms()).await?;
         Ok(())
     }
 
@@ -66,18 +57,13 @@ impl Vault {
         owner_id: &str,
         purpose: &str,
     ) -> Result<Option<SecretString>, VaultError> {
-        let Some(row) = vault_secrets::get(self.db.pool(), tenant_id, owner_id, purpose).await?
-        else {
+        let Some(row) = vault_secrets::get(self.db.pool(), tenant_id, owner_id, purpose).await? else {
             return Ok(None);
         };
         self.open_row(&row).map(Some)
     }
 
-    pub async fn delete_owner(
-        &self,
-        tenant_id: TenantId,
-        owner_id: &str,
-    ) -> Result<u64, VaultError> {
+    pub async fn delete_owner(&self, tenant_id: TenantId, owner_id: &str) -> Result<u64, VaultError> {
         Ok(vault_secrets::delete_owner(self.db.pool(), tenant_id, owner_id).await?)
     }
 
@@ -90,8 +76,7 @@ impl Vault {
             purpose: &row.purpose,
         };
         let plaintext = cipher::open(&key, &binding, &row.sealed)?;
-        let text = std::str::from_utf8(plaintext.expose_secret())
-            .map_err(|_| VaultError::Malformed("not UTF-8"))?;
+        let text = std::str::from_utf8(plaintext.expose_secret()).map_err(|_| VaultError::Malformed("not UTF-8"))?;
         Ok(SecretString::from(text.to_string()))
     }
 

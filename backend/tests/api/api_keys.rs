@@ -8,10 +8,7 @@ use tandem_shared::api::tenants::{Environment, EnvironmentKind};
 use crate::db_tests;
 use crate::helpers::{Backend, expect_error, expect_json, spawn_app};
 
-db_tests!(
-    a_key_works_until_it_is_revoked,
-    keys_are_per_environment_and_validated
-);
+db_tests!(a_key_works_until_it_is_revoked, keys_are_per_environment_and_validated);
 
 async fn whoami(address: &str, key: &str) -> reqwest::Response {
     reqwest::Client::new()
@@ -29,10 +26,7 @@ async fn a_key_works_until_it_is_revoked(backend: Backend) {
 
     let created: CreatedApiKey = expect_json(
         admin
-            .post(
-                &keys,
-                &json!({ "name": "Shop backend", "environment": "production" }),
-            )
+            .post(&keys, &json!({ "name": "Shop backend", "environment": "production" }))
             .await,
         StatusCode::CREATED,
     )
@@ -40,25 +34,20 @@ async fn a_key_works_until_it_is_revoked(backend: Backend) {
     assert!(created.secret.starts_with("tdm_live_"));
     assert!(created.secret.starts_with(&created.key.prefix));
     assert_eq!(created.key.environment, EnvironmentKind::Production);
-    assert_eq!(
-        created.key.created_by.as_deref(),
-        Some("admin@globex.example.com")
-    );
+    assert_eq!(created.key.created_by.as_deref(), Some("admin@globex.example.com"));
 
     // The secret is never listed again, and is not stored.
     let listed = admin.get(&keys).await.text().await.unwrap();
     assert!(!listed.contains(&created.secret));
     assert!(listed.contains(&created.key.prefix));
-    let stored: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE key_hash = $1 OR prefix = $1")
-            .bind(&created.secret)
-            .fetch_one(app.db().pool())
-            .await
-            .unwrap();
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE key_hash = $1 OR prefix = $1")
+        .bind(&created.secret)
+        .fetch_one(app.db().pool())
+        .await
+        .unwrap();
     assert_eq!(stored, 0);
 
-    let identity: AppIdentity =
-        expect_json(whoami(&app.address, &created.secret).await, StatusCode::OK).await;
+    let identity: AppIdentity = expect_json(whoami(&app.address, &created.secret).await, StatusCode::OK).await;
     assert_eq!(identity.tenant_id, tenant.id);
     assert_eq!(identity.environment, EnvironmentKind::Production);
     assert_eq!(identity.key_prefix, created.key.prefix);
@@ -116,31 +105,18 @@ async fn keys_are_per_environment_and_validated(backend: Backend) {
     let (tenant, admin) = app.tenant_with_admin("Hooli").await;
     let keys = format!("/api/v1/tenants/{}/api-keys", tenant.id);
     let sandbox: CreatedApiKey = admin
-        .post_ok(
-            &keys,
-            &json!({ "name": "Staging", "environment": "sandbox" }),
-        )
+        .post_ok(&keys, &json!({ "name": "Staging", "environment": "sandbox" }))
         .await;
     assert!(sandbox.secret.starts_with("tdm_test_"));
-    let identity: AppIdentity =
-        expect_json(whoami(&app.address, &sandbox.secret).await, StatusCode::OK).await;
+    let identity: AppIdentity = expect_json(whoami(&app.address, &sandbox.secret).await, StatusCode::OK).await;
     assert_eq!(identity.environment, EnvironmentKind::Sandbox);
 
     let environments: Vec<Environment> = admin
         .get_ok(&format!("/api/v1/tenants/{}/environments", tenant.id))
         .await;
-    let count = |kind| {
-        environments
-            .iter()
-            .find(|e| e.kind == kind)
-            .unwrap()
-            .active_api_keys
-    };
+    let count = |kind| environments.iter().find(|e| e.kind == kind).unwrap().active_api_keys;
     assert_eq!(
-        (
-            count(EnvironmentKind::Sandbox),
-            count(EnvironmentKind::Production)
-        ),
+        (count(EnvironmentKind::Sandbox), count(EnvironmentKind::Production)),
         (1, 0)
     );
 

@@ -35,12 +35,7 @@ async fn changes_are_audited_and_readable_by_the_right_people(backend: Backend) 
     let actions: Vec<&str> = page.entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        [
-            "api_key.created",
-            "user.created",
-            "user.created",
-            "tenant.created"
-        ],
+        ["api_key.created", "user.created", "user.created", "tenant.created"],
         "newest first"
     );
     let user_created = &page.entries[1];
@@ -70,12 +65,7 @@ async fn changes_are_audited_and_readable_by_the_right_people(backend: Backend) 
         "forbidden",
     )
     .await;
-    expect_error(
-        admin.get("/api/v1/audit").await,
-        StatusCode::FORBIDDEN,
-        "forbidden",
-    )
-    .await;
+    expect_error(admin.get("/api/v1/audit").await, StatusCode::FORBIDDEN, "forbidden").await;
     expect_error(
         admin
             .get(&format!("/api/v1/tenants/{}/audit", app.demo_tenant.id))
@@ -108,11 +98,7 @@ async fn changes_are_audited_and_readable_by_the_right_people(backend: Backend) 
         "staff creation"
     );
     let theirs: AuditPage = support.get_ok(&format!("{base}/audit")).await;
-    assert_eq!(
-        theirs.entries.len(),
-        5,
-        "the four above and the viewer added since"
-    );
+    assert_eq!(theirs.entries.len(), 5, "the four above and the viewer added since");
 }
 
 async fn audit_pages_continue_where_they_left_off(backend: Backend) {

@@ -5,9 +5,7 @@ use serde_json::json;
 use tandem_shared::api::auth::SessionInfo;
 
 use crate::db_tests;
-use crate::helpers::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, Backend, expect_error, expect_json, spawn_app, spawn_app_with,
-};
+use crate::helpers::{ADMIN_EMAIL, ADMIN_PASSWORD, Backend, expect_error, expect_json, spawn_app, spawn_app_with};
 
 db_tests!(
     login_sets_a_protected_cookie_and_logout_ends_the_session,
@@ -22,18 +20,12 @@ async fn login_sets_a_protected_cookie_and_logout_ends_the_session(backend: Back
     let app = spawn_app(backend).await;
     let mut client = app.client();
     let response = client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(cookie.starts_with("tandem_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Strict"), "{cookie}");
     assert!(cookie.contains("Path=/"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "plain http must not set Secure: {cookie}"
-    );
+    assert!(!cookie.contains("Secure"), "plain http must not set Secure: {cookie}");
     let session: SessionInfo = expect_json(response, StatusCode::OK).await;
     assert_eq!(session.user.email, ADMIN_EMAIL);
     assert_eq!(session.user.role, tandem_shared::Role::OperatorAdmin);
@@ -87,9 +79,7 @@ async fn wrong_email_and_wrong_password_look_the_same(backend: Backend) {
     assert_eq!(wrong_email.message, not_an_email.message);
     assert!(wrong_password.field.is_none() && wrong_email.field.is_none());
     // Case and spaces in the email do not matter.
-    client
-        .login_ok("  ADMIN@tandem.test ", ADMIN_PASSWORD)
-        .await;
+    client.login_ok("  ADMIN@tandem.test ", ADMIN_PASSWORD).await;
 }
 
 async fn repeated_failures_are_throttled_with_retry_after(backend: Backend) {
@@ -109,11 +99,7 @@ async fn repeated_failures_are_throttled_with_retry_after(backend: Backend) {
     }
     // Locked: even the right password is refused until the lockout ends.
     let response = client.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let retry_after: i64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: i64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((100..=120).contains(&retry_after), "{retry_after}");
     let body = expect_error(response, StatusCode::TOO_MANY_REQUESTS, "too_many_requests").await;
     assert!(body.message.contains("seconds"));
@@ -144,9 +130,7 @@ async fn writes_need_the_csrf_token(backend: Backend) {
     // Reads need no token.
     let _: Vec<serde_json::Value> = client.get_ok(tenants).await;
     client.csrf = csrf;
-    let _: serde_json::Value = client
-        .post_ok(tenants, &json!({ "name": "With Token" }))
-        .await;
+    let _: serde_json::Value = client.post_ok(tenants, &json!({ "name": "With Token" })).await;
     let all: Vec<serde_json::Value> = client.get_ok(tenants).await;
     assert_eq!(
         all.iter()
@@ -211,10 +195,5 @@ async fn cookies_are_secure_behind_https(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert!(
-        response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Secure")
-    );
+    assert!(response.headers()["set-cookie"].to_str().unwrap().contains("Secure"));
 }

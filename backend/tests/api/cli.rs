@@ -20,10 +20,7 @@ pub fn tandem_command(app: &TestApp) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tandem"));
     command
         .env_clear()
-        .env(
-            "TANDEM_DATABASE_URL",
-            app.settings.database_url().expose_secret(),
-        )
+        .env("TANDEM_DATABASE_URL", app.settings.database_url().expose_secret())
         .env("TANDEM_DATA_DIR", app.data_dir.path())
         .env("TANDEM_LOG__FORMAT", "json");
     command
@@ -38,12 +35,7 @@ fn run(app: &TestApp, args: &[&str], stdin: Option<&str>) -> Output {
         .stderr(Stdio::piped());
     let mut child = command.spawn().unwrap();
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -124,10 +116,7 @@ async fn tenant_and_user_commands_change_what_the_server_sees(backend: Backend) 
 
     let output = run(&app, &["tenant", "list"], None);
     let listing = stdout(&output);
-    assert!(
-        listing.contains("acme-gmbh") && listing.contains("[demo]"),
-        "{listing}"
-    );
+    assert!(listing.contains("acme-gmbh") && listing.contains("[demo]"), "{listing}");
 
     let audit: serde_json::Value = app.admin().await.get_ok("/api/v1/audit").await;
     assert!(
@@ -156,50 +145,23 @@ async fn cli_errors_are_one_line_with_a_failing_exit(backend: Backend) {
             ],
             "no tenant with slug or id \"nope\"",
         ),
+        (&["user", "add", "--email", "x@example.com", "--role", "boss"], "role"),
         (
-            &["user", "add", "--email", "x@example.com", "--role", "boss"],
-            "role",
-        ),
-        (
-            &[
-                "user",
-                "add",
-                "--email",
-                "not-an-email",
-                "--role",
-                "support",
-            ],
+            &["user", "add", "--email", "not-an-email", "--role", "support"],
             "--email",
         ),
         (
-            &[
-                "user",
-                "add",
-                "--email",
-                "admin@tandem.test",
-                "--role",
-                "support",
-            ],
+            &["user", "add", "--email", "admin@tandem.test", "--role", "support"],
             "already exists",
         ),
-        (
-            &["tenant", "add", "Demo", "--slug", "demo"],
-            "already exists",
-        ),
+        (&["tenant", "add", "Demo", "--slug", "demo"], "already exists"),
     ];
     for (args, expected) in cases {
         let output = run(&app, args, None);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{args:?}: {err}");
-        assert_eq!(
-            err.trim_end().lines().count(),
-            1,
-            "{args:?}: one line, got {err:?}"
-        );
-        assert!(
-            err.starts_with("error: ") && err.contains(expected),
-            "{args:?}: {err}"
-        );
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: one line, got {err:?}");
+        assert!(err.starts_with("error: ") && err.contains(expected), "{args:?}: {err}");
     }
     let output = run(
         &app,
@@ -229,10 +191,7 @@ async fn cli_errors_are_one_line_with_a_failing_exit(backend: Backend) {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let err = stderr(&output);
-    assert!(
-        err.starts_with("error: configuration") && err.contains("port"),
-        "{err}"
-    );
+    assert!(err.starts_with("error: configuration") && err.contains("port"), "{err}");
 }
 
 async fn set_password_and_migrate(backend: Backend) {
@@ -240,12 +199,7 @@ async fn set_password_and_migrate(backend: Backend) {
     let admin = app.admin().await;
     let output = run(
         &app,
-        &[
-            "user",
-            "set-password",
-            "admin@tandem.test",
-            "--password-stdin",
-        ],
+        &["user", "set-password", "admin@tandem.test", "--password-stdin"],
         Some("a-brand-new-password\n"),
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -256,22 +210,13 @@ async fn set_password_and_migrate(backend: Backend) {
         reqwest::StatusCode::UNAUTHORIZED,
         "old sessions ended"
     );
-    app.client()
-        .login_ok("admin@tandem.test", "a-brand-new-password")
-        .await;
+    app.client().login_ok("admin@tandem.test", "a-brand-new-password").await;
 
     let output = run(&app, &["migrate"], None);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(
-        stdout(&output).contains("migrations applied"),
-        "{}",
-        stdout(&output)
-    );
+    assert!(stdout(&output).contains("migrations applied"), "{}", stdout(&output));
 
     let output = run(&app, &["keys", "generate"], None);
     let line = stdout(&output);
-    assert!(
-        line.starts_with("k1:") && line.trim().len() == 3 + 44,
-        "{line}"
-    );
+    assert!(line.starts_with("k1:") && line.trim().len() == 3 + 44, "{line}");
 }

@@ -22,12 +22,7 @@ async fn router_errors_are_json(backend: Backend) {
         "not_found",
     )
     .await;
-    expect_error(
-        client.get("/api/nothing").await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
+    expect_error(client.get("/api/nothing").await, StatusCode::NOT_FOUND, "not_found").await;
     expect_error(
         client.delete("/healthz").await,
         StatusCode::METHOD_NOT_ALLOWED,
@@ -68,9 +63,7 @@ async fn body_errors_name_the_field(backend: Backend) {
 
     // Missing field, wrong type, unknown enum value: each names its field.
     let body = expect_error(
-        admin
-            .post(&users, &json!({ "name": "A", "role": "admin" }))
-            .await,
+        admin.post(&users, &json!({ "name": "A", "role": "admin" })).await,
         StatusCode::BAD_REQUEST,
         "invalid_field",
     )
@@ -113,12 +106,7 @@ async fn body_errors_name_the_field(backend: Backend) {
         .send()
         .await
         .unwrap();
-    expect_error(
-        response,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_media_type",
-    )
-    .await;
+    expect_error(response, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
 
     // Larger than the limit.
     let huge = "x".repeat(app.settings.server.max_body_bytes + 1);
@@ -159,23 +147,10 @@ async fn path_and_query_errors_name_the_parameter(backend: Backend) {
     .await;
     assert_eq!(body.field.as_deref(), Some("user_id"));
     let path = format!("/api/v1/tenants/{}/audit?limit=many", app.demo_tenant.id);
-    let body = expect_error(
-        admin.get(&path).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_parameter",
-    )
-    .await;
+    let body = expect_error(admin.get(&path).await, StatusCode::BAD_REQUEST, "invalid_parameter").await;
     assert_eq!(body.field.as_deref(), Some("limit"));
-    let path = format!(
-        "/api/v1/tenants/{}/audit?before=yesterday",
-        app.demo_tenant.id
-    );
-    let body = expect_error(
-        admin.get(&path).await,
-        StatusCode::BAD_REQUEST,
-        "invalid_parameter",
-    )
-    .await;
+    let path = format!("/api/v1/tenants/{}/audit?before=yesterday", app.demo_tenant.id);
+    let body = expect_error(admin.get(&path).await, StatusCode::BAD_REQUEST, "invalid_parameter").await;
     assert_eq!(body.field.as_deref(), Some("before"));
 }
 

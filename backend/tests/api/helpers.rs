@@ -71,9 +71,7 @@ pub async fn postgres_available() -> bool {
             if std::env::var_os("CI").is_some() {
                 panic!("PostgreSQL is not reachable at {PG_ADMIN_URL} and CI is set: {failure:?}");
             }
-            eprintln!(
-                "SKIPPED: PostgreSQL is not reachable at {PG_ADMIN_URL}; this test ran on SQLite only"
-            );
+            eprintln!("SKIPPED: PostgreSQL is not reachable at {PG_ADMIN_URL}; this test ran on SQLite only");
             false
         }
     }
@@ -163,9 +161,7 @@ impl Drop for TestDatabase {
             runtime.block_on(async move {
                 if let Ok(mut admin) = sqlx::AnyConnection::connect(PG_ADMIN_URL).await {
                     let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
-                        .execute(&mut admin)
-                        .await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut admin).await;
                     let _ = admin.close().await;
                 }
             });
@@ -233,10 +229,7 @@ impl TestApp {
     /// A fresh browser-like client with its own cookie jar.
     pub fn client(&self) -> Client {
         Client {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
+            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
             base: self.address.clone(),
             csrf: None,
         }
@@ -253,9 +246,7 @@ impl TestApp {
     /// client logged in as that admin.
     pub async fn tenant_with_admin(&self, name: &str) -> (Tenant, Client) {
         let operator = self.admin().await;
-        let tenant: Tenant = operator
-            .post_ok("/api/v1/tenants", &json!({ "name": name }))
-            .await;
+        let tenant: Tenant = operator.post_ok("/api/v1/tenants", &json!({ "name": name })).await;
         let email = format!("admin@{}.example.com", tenant.slug);
         let password = "tenant-admin-password";
         let _: Value = operator
@@ -289,10 +280,7 @@ impl TestApp {
     pub async fn staff(&self, role: &str) -> Client {
         use tandem::domain::{Email, Name, NewPassword};
         use tandem::services::users::{NewUser, insert};
-        let email = format!(
-            "{role}-{}@operator.example.com",
-            uuid::Uuid::new_v4().simple()
-        );
+        let email = format!("{role}-{}@operator.example.com", uuid::Uuid::new_v4().simple());
         let password = "a-staff-password";
         let mut tx = self.db().begin().await.unwrap();
         insert(
@@ -303,9 +291,7 @@ impl TestApp {
                 email: Email::parse("email", &email).unwrap(),
                 name: Name::parse("name", role).unwrap(),
                 role: tandem_shared::Role::parse(role).unwrap(),
-                password: Some(
-                    NewPassword::parse("password", SecretString::from(password)).unwrap(),
-                ),
+                password: Some(NewPassword::parse("password", SecretString::from(password)).unwrap()),
             },
         )
         .await
@@ -343,9 +329,7 @@ impl Client {
     }
 
     pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> Response {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
+        let mut request = self.http.request(method.clone(), format!("{}{path}", self.base));
         if method != Method::GET
             && let Some(csrf) = &self.csrf
         {

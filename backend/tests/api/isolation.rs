@@ -19,11 +19,7 @@ db_tests!(no_route_reaches_another_tenants_data);
 /// the test until it is listed here.
 const UNSCOPED: &[(&str, &str, &str)] = &[
     ("post", "/api/v1/auth/login", "anonymous"),
-    (
-        "post",
-        "/api/v1/auth/logout",
-        "acts on the caller's own session",
-    ),
+    ("post", "/api/v1/auth/logout", "acts on the caller's own session"),
     ("get", "/api/v1/auth/session", "the caller's own session"),
     (
         "get",
@@ -88,8 +84,7 @@ fn sample_body(schema: &str) -> Value {
 }
 
 fn request_schema(operation: &Value) -> Option<String> {
-    let reference =
-        operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()?;
+    let reference = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()?;
     Some(reference.rsplit('/').next()?.to_string())
 }
 
@@ -135,9 +130,9 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
             for ids in variants {
                 let mut url = path.clone();
                 for param in &params {
-                    let id = ids.get(param).unwrap_or_else(|| {
-                        panic!("{path}: no id of tenant B for {{{param}}}; add one")
-                    });
+                    let id = ids
+                        .get(param)
+                        .unwrap_or_else(|| panic!("{path}: no id of tenant B for {{{param}}}; add one"));
                     url = url.replace(&format!("{{{param}}}"), id);
                 }
                 let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
@@ -156,11 +151,7 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
                 };
                 let status = response.status();
                 let text = response.text().await.unwrap();
-                assert_eq!(
-                    status,
-                    StatusCode::NOT_FOUND,
-                    "{method} {url} as tenant A: {text}"
-                );
+                assert_eq!(status, StatusCode::NOT_FOUND, "{method} {url} as tenant A: {text}");
                 assert!(text.contains("\"not_found\""), "{method} {url}: {text}");
                 checked += 1;
             }
@@ -173,14 +164,8 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
 
     // The unscoped routes show A only A.
     let tenants: Vec<Tenant> = a.admin.get_ok("/api/v1/tenants").await;
-    assert_eq!(
-        tenants.iter().map(|t| t.id).collect::<Vec<_>>(),
-        vec![a.tenant.id]
-    );
-    assert_eq!(
-        a.admin.get("/api/v1/audit").await.status(),
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(tenants.iter().map(|t| t.id).collect::<Vec<_>>(), vec![a.tenant.id]);
+    assert_eq!(a.admin.get("/api/v1/audit").await.status(), StatusCode::FORBIDDEN);
     let whoami: Value = expect_json(
         reqwest::Client::new()
             .get(format!("{}/api/v1/app/whoami", app.address))
@@ -194,31 +179,18 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
     assert_eq!(whoami["tenant_id"], a.tenant.id.to_string());
 
     // Nothing of B's changed.
-    let b_tenant: Tenant = b
-        .admin
-        .get_ok(&format!("/api/v1/tenants/{}", b.tenant.id))
-        .await;
+    let b_tenant: Tenant = b.admin.get_ok(&format!("/api/v1/tenants/{}", b.tenant.id)).await;
     assert_eq!(b_tenant.name, "Tenant B");
-    let b_users: Vec<User> = b
-        .admin
-        .get_ok(&format!("/api/v1/tenants/{}/users", b.tenant.id))
-        .await;
+    let b_users: Vec<User> = b.admin.get_ok(&format!("/api/v1/tenants/{}/users", b.tenant.id)).await;
     assert_eq!(b_users.len(), 2);
-    assert!(
-        b_users
-            .iter()
-            .any(|u| u.id == b.user.id && u.name == "Viewer")
-    );
+    assert!(b_users.iter().any(|u| u.id == b.user.id && u.name == "Viewer"));
     let b_keys: Vec<ApiKey> = b
         .admin
         .get_ok(&format!("/api/v1/tenants/{}/api-keys", b.tenant.id))
         .await;
     assert_eq!(b_keys.len(), 1);
     assert!(b_keys[0].revoked_at.is_none());
-    let b_audit: Value = b
-        .admin
-        .get_ok(&format!("/api/v1/tenants/{}/audit", b.tenant.id))
-        .await;
+    let b_audit: Value = b.admin.get_ok(&format!("/api/v1/tenants/{}/audit", b.tenant.id)).await;
     assert!(
         !b_audit.to_string().contains("admin@tenant-a"),
         "A left no trace in B's log"

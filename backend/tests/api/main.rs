@@ -13,5 +13,6 @@ mod errors;
 mod isolation;
 mod operations;
 mod roles;
+mod sandbox;
 mod users;
 mod vault;

@@ -33,15 +33,10 @@ async fn healthz_and_readyz_report_the_database(backend: Backend) {
     // With the database gone, readiness fails with the error shape and says why.
     app.db().close().await;
     let response = client.get("/readyz").await;
-    let body =
-        crate::helpers::expect_error(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-            .await;
+    let body = crate::helpers::expect_error(response, StatusCode::SERVICE_UNAVAILABLE, "unavailable").await;
     assert!(body.message.contains("database"), "{}", body.message);
     let health: Value = expect_json(client.get("/healthz").await, StatusCode::OK).await;
-    assert_eq!(
-        health["status"], "ok",
-        "liveness does not depend on the database"
-    );
+    assert_eq!(health["status"], "ok", "liveness does not depend on the database");
 }
 
 async fn metrics_count_requests_by_route_and_status(backend: Backend) {
@@ -75,14 +70,8 @@ async fn metrics_count_requests_by_route_and_status(backend: Backend) {
         text.contains("http_request_duration_seconds_bucket"),
         "latency histogram: {text}"
     );
-    assert!(
-        text.contains("process_resident_memory_bytes"),
-        "process basics: {text}"
-    );
-    assert!(
-        text.contains("process_cpu_seconds_total"),
-        "process basics: {text}"
-    );
+    assert!(text.contains("process_resident_memory_bytes"), "process basics: {text}");
+    assert!(text.contains("process_cpu_seconds_total"), "process basics: {text}");
 }
 
 async fn openapi_document_covers_every_api_route(backend: Backend) {

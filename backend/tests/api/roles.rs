@@ -20,10 +20,7 @@ async fn support_reads_everything_and_changes_nothing(backend: Backend) {
     let (tenant, _admin) = app.tenant_with_admin("Cyberdyne").await;
     let support = app.staff("support").await;
     let tenants: Vec<Tenant> = support.get_ok("/api/v1/tenants").await;
-    assert!(
-        tenants.iter().any(|t| t.id == tenant.id)
-            && tenants.iter().any(|t| t.id == app.demo_tenant.id)
-    );
+    assert!(tenants.iter().any(|t| t.id == tenant.id) && tenants.iter().any(|t| t.id == app.demo_tenant.id));
     let base = format!("/api/v1/tenants/{}", tenant.id);
     let users: Vec<User> = support.get_ok(&format!("{base}/users")).await;
     assert_eq!(users.len(), 1);
@@ -41,22 +38,14 @@ async fn support_reads_everything_and_changes_nothing(backend: Backend) {
             format!("{base}/users/{}", users[0].id),
             json!({ "role": "viewer" }),
         ),
-        (
-            "DELETE",
-            format!("{base}/users/{}", users[0].id),
-            json!(null),
-        ),
+        ("DELETE", format!("{base}/users/{}", users[0].id), json!(null)),
         (
             "POST",
             format!("{base}/api-keys"),
             json!({ "name": "S", "environment": "sandbox" }),
         ),
         ("PATCH", base.clone(), json!({ "name": "Renamed" })),
-        (
-            "POST",
-            "/api/v1/tenants".to_string(),
-            json!({ "name": "Support Co" }),
-        ),
+        ("POST", "/api/v1/tenants".to_string(), json!({ "name": "Support Co" })),
     ] {
         let response = match method {
             "POST" => support.post(&path, &body).await,
@@ -77,9 +66,7 @@ async fn sales_staff_manage_demo_tenants_only(backend: Backend) {
     assert!(visible.iter().all(|t| t.is_demo), "{visible:?}");
     assert!(visible.iter().any(|t| t.id == app.demo_tenant.id));
     expect_error(
-        sales
-            .get(&format!("/api/v1/tenants/{}/users", customer.id))
-            .await,
+        sales.get(&format!("/api/v1/tenants/{}/users", customer.id)).await,
         StatusCode::NOT_FOUND,
         "not_found",
     )
@@ -103,9 +90,7 @@ async fn sales_staff_manage_demo_tenants_only(backend: Backend) {
         )
         .await;
     let error = expect_error(
-        sales
-            .post("/api/v1/tenants", &json!({ "name": "Not A Demo" }))
-            .await,
+        sales.post("/api/v1/tenants", &json!({ "name": "Not A Demo" })).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -136,10 +121,7 @@ async fn only_operator_admins_create_real_tenants(backend: Backend) {
 
     let error = expect_error(
         operator
-            .post(
-                "/api/v1/tenants",
-                &json!({ "name": "Again", "slug": tenant.slug }),
-            )
+            .post("/api/v1/tenants", &json!({ "name": "Again", "slug": tenant.slug }))
             .await,
         StatusCode::CONFLICT,
         "conflict",
@@ -148,10 +130,7 @@ async fn only_operator_admins_create_real_tenants(backend: Backend) {
     assert_eq!(error.field.as_deref(), Some("slug"));
     let error = expect_error(
         operator
-            .post(
-                "/api/v1/tenants",
-                &json!({ "name": "Bad", "slug": "Bad Slug" }),
-            )
+            .post("/api/v1/tenants", &json!({ "name": "Bad", "slug": "Bad Slug" }))
             .await,
         StatusCode::BAD_REQUEST,
         "invalid_field",
@@ -174,9 +153,7 @@ async fn only_operator_admins_create_real_tenants(backend: Backend) {
 
     let (_, tenant_admin) = app.tenant_with_admin("Small Shop").await;
     expect_error(
-        tenant_admin
-            .post("/api/v1/tenants", &json!({ "name": "Sneaky" }))
-            .await,
+        tenant_admin.post("/api/v1/tenants", &json!({ "name": "Sneaky" })).await,
         StatusCode::FORBIDDEN,
         "forbidden",
     )

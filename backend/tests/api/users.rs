@@ -47,10 +47,7 @@ async fn an_admin_manages_the_users_of_their_tenant(backend: Backend) {
         ["admin@acme-gmbh.example.com", "grace@example.com"]
     );
     assert!(
-        serde_json::to_string(&listed)
-            .unwrap()
-            .find("password")
-            .is_none(),
+        serde_json::to_string(&listed).unwrap().find("password").is_none(),
         "no hashes in listings"
     );
 
@@ -72,10 +69,7 @@ async fn an_admin_manages_the_users_of_their_tenant(backend: Backend) {
     let grace_path = format!("{users}/{}", created.user.id);
     let updated: User = expect_json(
         admin
-            .patch(
-                &grace_path,
-                &json!({ "role": "admin", "name": "Rear Admiral Hopper" }),
-            )
+            .patch(&grace_path, &json!({ "role": "admin", "name": "Rear Admiral Hopper" }))
             .await,
         StatusCode::OK,
     )
@@ -95,12 +89,7 @@ async fn an_admin_manages_the_users_of_their_tenant(backend: Backend) {
         "session_expired",
     )
     .await;
-    expect_error(
-        admin.delete(&grace_path).await,
-        StatusCode::NOT_FOUND,
-        "not_found",
-    )
-    .await;
+    expect_error(admin.delete(&grace_path).await, StatusCode::NOT_FOUND, "not_found").await;
     let listed: Vec<User> = admin.get_ok(&users).await;
     assert_eq!(listed.len(), 1);
 }
@@ -188,10 +177,6 @@ async fn the_last_admin_cannot_be_demoted_or_removed(backend: Backend) {
         )
         .await;
     assert_eq!(created.user.role, Role::Admin);
-    let updated: User = expect_json(
-        admin.patch(&me, &json!({ "role": "viewer" })).await,
-        StatusCode::OK,
-    )
-    .await;
+    let updated: User = expect_json(admin.patch(&me, &json!({ "role": "viewer" })).await, StatusCode::OK).await;
     assert_eq!(updated.role, Role::Viewer);
 }

@@ -28,23 +28,12 @@ async fn wrong_key_moved_and_tampered_ciphertexts_fail_with_a_typed_error(backen
     let vault = &app.state.vault;
     let tenant = app.demo_tenant.id;
     vault
-        .put(
-            tenant,
-            OWNER,
-            PURPOSE,
-            &SecretString::from("refresh-token-1"),
-        )
+        .put(tenant, OWNER, PURPOSE, &SecretString::from("refresh-token-1"))
         .await
         .unwrap();
     let opened = vault.get(tenant, OWNER, PURPOSE).await.unwrap().unwrap();
     assert_eq!(opened.expose_secret(), "refresh-token-1");
-    assert!(
-        vault
-            .get(tenant, OWNER, "other_purpose")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(vault.get(tenant, OWNER, "other_purpose").await.unwrap().is_none());
 
     // Wrong key: same key id, other material.
     let stranger = Vault::new(
@@ -57,13 +46,8 @@ async fn wrong_key_moved_and_tampered_ciphertexts_fail_with_a_typed_error(backen
     ));
     // A keyring without that key id at all.
     let line = generate_key_line(["k1"].into_iter()).unwrap();
-    let other = Vault::new(
-        app.db().clone(),
-        Arc::new(Keyring::from_inline(&line).unwrap()),
-    );
-    assert!(
-        matches!(other.get(tenant, OWNER, PURPOSE).await, Err(VaultError::UnknownKey(id)) if id == "k1")
-    );
+    let other = Vault::new(app.db().clone(), Arc::new(Keyring::from_inline(&line).unwrap()));
+    assert!(matches!(other.get(tenant, OWNER, PURPOSE).await, Err(VaultError::UnknownKey(id)) if id == "k1"));
 
     // Tampered: flip one bit of the stored ciphertext.
     let row = vault_secrets::get(app.db().pool(), tenant, OWNER, PURPOSE)
@@ -120,12 +104,7 @@ async fn known_secrets_never_appear_in_clear(backend: Backend) {
     let token = "oauth-refresh-token-7f3a9c1e5b";
     app.state
         .vault
-        .put(
-            app.demo_tenant.id,
-            OWNER,
-            PURPOSE,
-            &SecretString::from(token),
-        )
+        .put(app.demo_tenant.id, OWNER, PURPOSE, &SecretString::from(token))
         .await
         .unwrap();
 
@@ -133,7 +112,12 @@ async fn known_secrets_never_appear_in_clear(backend: Backend) {
     let password = "correct-horse-battery-staple";
     let admin = app.admin().await;
     let users = format!("/api/v1/tenants/{}/users", app.demo_tenant.id);
-    let _: serde_json::Value = admin.post_ok(&users, &json!({ "email": "kim@example.com", "name": "Kim", "role": "admin", "password": password })).await;
+    let _: serde_json::Value = admin
+        .post_ok(
+            &users,
+            &json!({ "email": "kim@example.com", "name": "Kim", "role": "admin", "password": password }),
+        )
+        .await;
     let mut kim = app.client();
     kim.login_ok("kim@example.com", password).await;
     let key: CreatedApiKey = kim
@@ -149,12 +133,7 @@ async fn known_secrets_never_appear_in_clear(backend: Backend) {
         .await
         .unwrap();
     assert!(response.status().is_success());
-    let secrets = [
-        token,
-        password,
-        key.secret.as_str(),
-        crate::helpers::ADMIN_PASSWORD,
-    ];
+    let secrets = [token, password, key.secret.as_str(), crate::helpers::ADMIN_PASSWORD];
 
     let stored = database_bytes(&app).await;
     assert!(
@@ -188,12 +167,7 @@ async fn database_bytes(app: &TestApp) -> Vec<u8> {
             let mut bytes = Vec::new();
             for entry in std::fs::read_dir(app.data_dir.path()).unwrap() {
                 let path = entry.unwrap().path();
-                if path
-                    .file_name()
-                    .unwrap()
-                    .to_string_lossy()
-                    .starts_with("tandem.db")
-                {
+                if path.file_name().unwrap().to_string_lossy().starts_with("tandem.db") {
                     bytes.extend(std::fs::read(&path).unwrap());
                 }
             }
@@ -216,9 +190,7 @@ async fn database_bytes(app: &TestApp) -> Vec<u8> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle.as_bytes())
+    haystack.windows(needle.len()).any(|window| window == needle.as_bytes())
 }
 
 async fn keys_rotate_reencrypts_everything_while_the_server_runs(backend: Backend) {
@@ -271,12 +243,7 @@ async fn keys_rotate_reencrypts_everything_while_the_server_runs(backend: Backen
         assert_eq!(value.expose_secret(), format!("token-{i}"));
     }
     vault
-        .put(
-            tenant,
-            "connection-new",
-            PURPOSE,
-            &SecretString::from("fresh"),
-        )
+        .put(tenant, "connection-new", PURPOSE, &SecretString::from("fresh"))
         .await
         .unwrap();
     let row = vault_secrets::get(app.db().pool(), tenant, "connection-new", PURPOSE)
@@ -286,10 +253,7 @@ async fn keys_rotate_reencrypts_everything_while_the_server_runs(backend: Backen
     assert_eq!(row.key_id, "k2");
 
     // A second rotation finds everything but the old keys' rows already done.
-    let output = tandem_command(&app)
-        .args(["keys", "status"])
-        .output()
-        .unwrap();
+    let output = tandem_command(&app).args(["keys", "status"]).output().unwrap();
     let status = String::from_utf8_lossy(&output.stdout);
     assert!(
         status.contains("keys: k1, k2 (active: k2)") && status.contains("k2: 251 secrets"),

@@ -9,10 +9,7 @@ pub async fn list(tenant_id: TenantId) -> Result<Vec<ApiKey>, ApiFailure> {
     get(&format!("/tenants/{tenant_id}/api-keys")).await
 }
 
-pub async fn create(
-    tenant_id: TenantId,
-    request: &CreateApiKeyRequest,
-) -> Result<CreatedApiKey, ApiFailure> {
+pub async fn create(tenant_id: TenantId, request: &CreateApiKeyRequest) -> Result<CreatedApiKey, ApiFailure> {
     post(&format!("/tenants/{tenant_id}/api-keys"), request).await
 }
 

@@ -16,10 +16,7 @@ fn query(before: Option<AuditEntryId>) -> String {
 }
 
 /// One tenant's log, newest first. `before` is the previous page's `next_before`.
-pub async fn tenant_page(
-    tenant_id: TenantId,
-    before: Option<AuditEntryId>,
-) -> Result<AuditPage, ApiFailure> {
+pub async fn tenant_page(tenant_id: TenantId, before: Option<AuditEntryId>) -> Result<AuditPage, ApiFailure> {
     get(&format!("/tenants/{tenant_id}/audit{}", query(before))).await
 }
 

@@ -10,13 +10,7 @@ pub async fn login(email: &str, password: &str) -> Result<SessionInfo, ApiFailur
         email: email.to_string(),
         password: password.to_string(),
     };
-    let response = send(
-        Method::Post,
-        &url("/auth/login"),
-        Some(&body),
-        On401::Return,
-    )
-    .await?;
+    let response = send(Method::Post, &url("/auth/login"), Some(&body), On401::Return).await?;
     let session: SessionInfo = decode(response).await?;
     set_csrf_token(Some(session.csrf_token.clone()));
     Ok(session)

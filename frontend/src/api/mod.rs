@@ -84,9 +84,7 @@ impl ApiFailure {
     pub fn message(&self) -> String {
         match self {
             ApiFailure::Api {
-                body,
-                retry_after_secs,
-                ..
+                body, retry_after_secs, ..
             } => {
                 if body.code == ErrorCode::TooManyRequests
                     && let Some(secs) = retry_after_secs
@@ -110,9 +108,9 @@ impl ApiFailure {
                 }
                 text
             }
-            ApiFailure::Network(message) => format!(
-                "Tandem could not be reached ({message}). Check your connection and try again."
-            ),
+            ApiFailure::Network(message) => {
+                format!("Tandem could not be reached ({message}). Check your connection and try again.")
+            }
             ApiFailure::Unreadable(message) => {
                 format!("Tandem sent an answer this page cannot read ({message}). Reload the page.")
             }
@@ -206,17 +204,10 @@ async fn send<B: Serialize>(
 ) -> Result<Response, ApiFailure> {
     let builder = builder(method, url);
     let request = match body {
-        Some(body) => builder
-            .json(body)
-            .map_err(|e| ApiFailure::Unreadable(e.to_string()))?,
-        None => builder
-            .build()
-            .map_err(|e| ApiFailure::Unreadable(e.to_string()))?,
+        Some(body) => builder.json(body).map_err(|e| ApiFailure::Unreadable(e.to_string()))?,
+        None => builder.build().map_err(|e| ApiFailure::Unreadable(e.to_string()))?,
     };
-    let response = request
-        .send()
-        .await
-        .map_err(|e| ApiFailure::Network(e.to_string()))?;
+    let response = request.send().await.map_err(|e| ApiFailure::Network(e.to_string()))?;
     if response.ok() {
         return Ok(response);
     }
@@ -284,12 +275,7 @@ async fn delete(path: &str) -> Result<(), ApiFailure> {
 mod tests {
     use super::*;
 
-    fn failure(
-        code: ErrorCode,
-        message: &str,
-        field: Option<&str>,
-        retry_after_secs: Option<u64>,
-    ) -> ApiFailure {
+    fn failure(code: ErrorCode, message: &str, field: Option<&str>, retry_after_secs: Option<u64>) -> ApiFailure {
         ApiFailure::Api {
             status: code.http_status(),
             body: ErrorBody {
@@ -321,37 +307,16 @@ mod tests {
             None,
         );
         assert_eq!(wrong.message(), "Email or password is incorrect.");
-        let internal = failure(
-            ErrorCode::Internal,
-            "an internal error occurred",
-            None,
-            None,
-        );
+        let internal = failure(ErrorCode::Internal, "an internal error occurred", None, None);
         assert!(internal.message().ends_with("Request id: req-1."));
     }
 
     #[test]
     fn throttling_says_how_long_to_wait() {
-        let throttled = failure(
-            ErrorCode::TooManyRequests,
-            "too many failed logins",
-            None,
-            Some(42),
-        );
-        assert_eq!(
-            throttled.message(),
-            "Too many attempts. Wait 42 seconds and try again."
-        );
-        let one = failure(
-            ErrorCode::TooManyRequests,
-            "too many failed logins",
-            None,
-            Some(1),
-        );
-        assert_eq!(
-            one.message(),
-            "Too many attempts. Wait 1 second and try again."
-        );
+        let throttled = failure(ErrorCode::TooManyRequests, "too many failed logins", None, Some(42));
+        assert_eq!(throttled.message(), "Too many attempts. Wait 42 seconds and try again.");
+        let one = failure(ErrorCode::TooManyRequests, "too many failed logins", None, Some(1));
+        assert_eq!(one.message(), "Too many attempts. Wait 1 second and try again.");
     }
 
     #[test]

@@ -9,18 +9,11 @@ pub async fn list(tenant_id: TenantId) -> Result<Vec<User>, ApiFailure> {
     get(&format!("/tenants/{tenant_id}/users")).await
 }
 
-pub async fn create(
-    tenant_id: TenantId,
-    request: &CreateUserRequest,
-) -> Result<CreatedUser, ApiFailure> {
+pub async fn create(tenant_id: TenantId, request: &CreateUserRequest) -> Result<CreatedUser, ApiFailure> {
     post(&format!("/tenants/{tenant_id}/users"), request).await
 }
 
-pub async fn update(
-    tenant_id: TenantId,
-    user_id: UserId,
-    request: &UpdateUserRequest,
-) -> Result<User, ApiFailure> {
+pub async fn update(tenant_id: TenantId, user_id: UserId, request: &UpdateUserRequest) -> Result<User, ApiFailure> {
     patch(&format!("/tenants/{tenant_id}/users/{user_id}"), request).await
 }
 

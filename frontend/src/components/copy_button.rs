@@ -28,19 +28,11 @@ pub fn CopyButton(
         let value = text.get_value();
         spawn_local(async move {
             let copied = copy_to_clipboard(&value).await;
-            status.set(if copied {
-                Status::Copied
-            } else {
-                Status::Failed
-            });
+            status.set(if copied { Status::Copied } else { Status::Failed });
             set_timeout(move || status.set(Status::Idle), Duration::from_secs(4));
         });
     };
-    let testid = if testid.is_empty() {
-        "copy-button"
-    } else {
-        testid
-    };
+    let testid = if testid.is_empty() { "copy-button" } else { testid };
     view! {
         <button type="button" class="button secondary small" aria-label=label data-testid=testid on:click=on_click>
             {move || if status.get() == Status::Copied { "Copied" } else { "Copy" }}
@@ -66,7 +58,5 @@ async fn copy_to_clipboard(text: &str) -> bool {
     if !has_clipboard {
         return false;
     }
-    JsFuture::from(navigator.clipboard().write_text(text))
-        .await
-        .is_ok()
+    JsFuture::from(navigator.clipboard().write_text(text)).await.is_ok()
 }

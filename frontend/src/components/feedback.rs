@@ -52,10 +52,7 @@ pub fn ErrorBanner(
 
 /// A friendly "nothing here yet" block that says what to do next.
 #[component]
-pub fn EmptyState(
-    #[prop(into)] message: String,
-    #[prop(optional)] children: Option<Children>,
-) -> impl IntoView {
+pub fn EmptyState(#[prop(into)] message: String, #[prop(optional)] children: Option<Children>) -> impl IntoView {
     view! {
         <div class="empty-state" data-testid="empty-state">
             <p>{message}</p>
@@ -106,10 +103,7 @@ pub fn FormError(
 }
 
 /// `aria-invalid` for an input whose field the last error blamed.
-pub fn invalid(
-    error: RwSignal<Option<ApiFailure>>,
-    field: &'static str,
-) -> impl Fn() -> Option<&'static str> {
+pub fn invalid(error: RwSignal<Option<ApiFailure>>, field: &'static str) -> impl Fn() -> Option<&'static str> {
     move || {
         error.with(|failure| {
             failure

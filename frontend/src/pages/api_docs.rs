@@ -23,15 +23,13 @@ const TAG_ORDER: [&str; 8] = [
 pub fn ApiDocsPage() -> impl IntoView {
     crate::components::page_title("API reference");
     let doc = LocalResource::new(api::docs::openapi);
-    let body = move || {
-        match doc.get() {
+    let body = move || match doc.get() {
         None => view! { <Loading label="Loading the API reference…" /> }.into_any(),
         Some(Err(failure)) => view! {
             <ErrorBanner title="Could not load the API reference" failure=failure on_retry=move || doc.refetch() />
         }
         .into_any(),
         Some(Ok(doc)) => render_doc(&doc),
-    }
     };
     view! {
         <div class="page api-docs" data-testid="api-docs-page">
@@ -91,10 +89,7 @@ fn groups(doc: &Value) -> Vec<(String, Vec<Operation>)> {
     }
     groups.sort_by_key(|(tag, _)| {
         (
-            TAG_ORDER
-                .iter()
-                .position(|t| t == tag)
-                .unwrap_or(TAG_ORDER.len()),
+            TAG_ORDER.iter().position(|t| t == tag).unwrap_or(TAG_ORDER.len()),
             tag.clone(),
         )
     });
@@ -103,9 +98,7 @@ fn groups(doc: &Value) -> Vec<(String, Vec<Operation>)> {
 
 fn render_doc(doc: &Value) -> AnyView {
     let info = doc.get("info").cloned().unwrap_or(Value::Null);
-    let title = str_at(&info, "title")
-        .unwrap_or("API reference")
-        .to_string();
+    let title = str_at(&info, "title").unwrap_or("API reference").to_string();
     let version = str_at(&info, "version").unwrap_or_default().to_string();
     let description = str_at(&info, "description").unwrap_or_default().to_string();
     let version_openapi = str_at(doc, "openapi").unwrap_or_default().to_string();
@@ -241,13 +234,8 @@ fn render_operation(operation: Operation) -> impl IntoView {
 fn render_param(param: Value) -> impl IntoView {
     let name = str_at(&param, "name").unwrap_or_default().to_string();
     let location = str_at(&param, "in").unwrap_or_default().to_string();
-    let required = param
-        .get("required")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let description = str_at(&param, "description")
-        .map(one_line)
-        .unwrap_or_default();
+    let required = param.get("required").and_then(Value::as_bool).unwrap_or(false);
+    let description = str_at(&param, "description").map(one_line).unwrap_or_default();
     let schema = param.get("schema").cloned().unwrap_or(Value::Null);
     view! {
         <tr>
@@ -268,9 +256,7 @@ fn render_response(status: String, response: Value) -> impl IntoView {
         .filter(|d| !d.is_empty())
         .map(one_line)
         .unwrap_or_else(|| default_description(code));
-    let schema = response
-        .pointer("/content/application~1json/schema")
-        .cloned();
+    let schema = response.pointer("/content/application~1json/schema").cloned();
     let class = format!(
         "status status-{}",
         match code {
@@ -334,12 +320,7 @@ fn render_schema(name: String, schema: Value) -> impl IntoView {
     let required: Vec<String> = schema
         .get("required")
         .and_then(Value::as_array)
-        .map(|list| {
-            list.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|list| list.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default();
     let values: Option<Vec<String>> = schema.get("enum").and_then(Value::as_array).map(|list| {
         list.iter()
@@ -410,11 +391,7 @@ fn render_properties(properties: Map<String, Value>, required: Vec<String>) -> i
 /// `TenantId`, `ApiKey[]`, `string | null` …; references link to their schema.
 fn type_view(schema: &Value) -> AnyView {
     if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let name = reference
-            .rsplit('/')
-            .next()
-            .unwrap_or(reference)
-            .to_string();
+        let name = reference.rsplit('/').next().unwrap_or(reference).to_string();
         return view! {
             <a class="type-ref" href=format!("#schema-{name}")>
                 {name.clone()}
@@ -438,11 +415,7 @@ fn type_view(schema: &Value) -> AnyView {
     }
     let types: Vec<String> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(list)) => list
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
         _ => Vec::new(),
     };
     if types.iter().any(|t| t == "array") {

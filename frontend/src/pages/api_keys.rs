@@ -10,8 +10,7 @@ use tandem_shared::api::tenants::EnvironmentKind;
 use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure};
 use crate::components::{
-    ConfirmDialog, EmptyState, EnvBadge, ErrorBanner, FieldError, FormError, Loading, SecretBox,
-    format_time, invalid,
+    ConfirmDialog, EmptyState, EnvBadge, ErrorBanner, FieldError, FormError, Loading, SecretBox, format_time, invalid,
 };
 
 #[component]
@@ -45,8 +44,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         });
     };
 
-    let table = move || {
-        match keys.get() {
+    let table = move || match keys.get() {
         None => view! { <Loading label="Loading API keys…" /> }.into_any(),
         Some(Err(failure)) => view! {
             <ErrorBanner title="Could not load API keys" failure=failure on_retry=move || keys.refetch() />
@@ -70,7 +68,6 @@ pub fn ApiKeysPage() -> impl IntoView {
             />
         }
         .into_any(),
-    }
     };
 
     view! {

@@ -280,8 +280,7 @@ fn describe(details: &Value) -> Vec<(String, String)> {
                 if let Value::Object(pair) = value
                     && let (Some(from), Some(to)) = (pair.get("from"), pair.get("to"))
                 {
-                    return (from != to)
-                        .then(|| (key.clone(), format!("{} → {}", text(from), text(to))));
+                    return (from != to).then(|| (key.clone(), format!("{} → {}", text(from), text(to))));
                 }
                 Some((key.clone(), text(value)))
             })

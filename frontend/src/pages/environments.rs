@@ -9,9 +9,7 @@ use crate::components::{EmptyState, EnvBadge, ErrorBanner, Loading, format_time}
 
 fn purpose(kind: EnvironmentKind) -> &'static str {
     match kind {
-        EnvironmentKind::Sandbox => {
-            "Where mappings are built and tested, against sandbox CRMs or CRM test accounts."
-        }
+        EnvironmentKind::Sandbox => "Where mappings are built and tested, against sandbox CRMs or CRM test accounts.",
         EnvironmentKind::Production => "Where the tenant's real data flows.",
     }
 }

@@ -76,8 +76,7 @@ pub fn TenantArea() -> impl IntoView {
         (Some(role), Some(tenant)) => may_write(role, &tenant),
         _ => false,
     });
-    let can_read_audit =
-        Memo::new(move |_| session.role().is_some_and(|role| role != Role::Viewer));
+    let can_read_audit = Memo::new(move |_| session.role().is_some_and(|role| role != Role::Viewer));
     provide_context(TenantContext {
         id,
         can_write,
@@ -88,9 +87,7 @@ pub fn TenantArea() -> impl IntoView {
         (!can_write.get()).then(|| {
             let reason = match session.role() {
                 Some(Role::Support) => "Support staff can look but not change anything.",
-                Some(Role::Viewer) => {
-                    "Viewers can look but not change anything. Ask an admin for changes."
-                }
+                Some(Role::Viewer) => "Viewers can look but not change anything. Ask an admin for changes.",
                 Some(Role::Sales) => "Sales staff can change demo tenants only.",
                 _ => "You cannot change this tenant.",
             };

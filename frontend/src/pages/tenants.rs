@@ -9,9 +9,7 @@ use tandem_shared::api::tenants::{CreateTenantRequest, Tenant};
 
 use crate::api::{self, ApiFailure};
 use crate::app::{use_session, use_tenants};
-use crate::components::{
-    DemoBadge, EmptyState, ErrorBanner, FieldError, FormError, Loading, format_time, invalid,
-};
+use crate::components::{DemoBadge, EmptyState, ErrorBanner, FieldError, FormError, Loading, format_time, invalid};
 
 #[component]
 pub fn TenantsPage() -> impl IntoView {
@@ -20,8 +18,7 @@ pub fn TenantsPage() -> impl IntoView {
     let tenants = use_tenants().0;
     let can_create = move || matches!(session.role(), Some(Role::OperatorAdmin | Role::Sales));
 
-    let list = move || {
-        match tenants.get() {
+    let list = move || match tenants.get() {
         None => view! { <Loading label="Loading tenants…" /> }.into_any(),
         Some(Err(failure)) => view! {
             <ErrorBanner title="Could not load tenants" failure=failure on_retry=move || tenants.refetch() />
@@ -38,7 +35,6 @@ pub fn TenantsPage() -> impl IntoView {
             view! { <EmptyState message=message /> }.into_any()
         }
         Some(Ok(list)) => view! { <TenantTable tenants=list /> }.into_any(),
-    }
     };
 
     view! {

@@ -12,8 +12,7 @@ use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure};
 use crate::app::use_session;
 use crate::components::{
-    ConfirmDialog, EmptyState, ErrorBanner, FieldError, FormError, Loading, RoleBadge, SecretBox,
-    format_time, invalid,
+    ConfirmDialog, EmptyState, ErrorBanner, FieldError, FormError, Loading, RoleBadge, SecretBox, format_time, invalid,
 };
 
 /// A role picked in a user's row, with the select to put back if the change fails.
@@ -50,11 +49,7 @@ pub fn UsersPage() -> impl IntoView {
     let remove_error = RwSignal::new(None::<ApiFailure>);
 
     let change_role = move |change: RoleChange| {
-        let RoleChange {
-            user,
-            value,
-            select,
-        } = change;
+        let RoleChange { user, value, select } = change;
         let Some(role) = parse_tenant_role(&value) else {
             return;
         };
@@ -95,34 +90,32 @@ pub fn UsersPage() -> impl IntoView {
         });
     };
 
-    let table = move || {
-        match users.get() {
-            None => view! { <Loading label="Loading users…" /> }.into_any(),
-            Some(Err(failure)) => view! {
-                <ErrorBanner title="Could not load users" failure=failure on_retry=move || users.refetch() />
-            }
-            .into_any(),
-            Some(Ok(list)) if list.is_empty() => {
-                let message = if tenant.can_write.get() {
-                    "No users yet — add the first one below."
-                } else {
-                    "No users yet. An admin can add them."
-                };
-                view! { <EmptyState message=message /> }.into_any()
-            }
-            Some(Ok(list)) => view! {
-                <UserTable
-                    users=list
-                    row_error=row_error
-                    on_role_change=Callback::new(change_role)
-                    on_remove=Callback::new(move |user: User| {
-                        remove_error.set(None);
-                        to_remove.set(Some(user));
-                    })
-                />
-            }
-            .into_any(),
+    let table = move || match users.get() {
+        None => view! { <Loading label="Loading users…" /> }.into_any(),
+        Some(Err(failure)) => view! {
+            <ErrorBanner title="Could not load users" failure=failure on_retry=move || users.refetch() />
         }
+        .into_any(),
+        Some(Ok(list)) if list.is_empty() => {
+            let message = if tenant.can_write.get() {
+                "No users yet — add the first one below."
+            } else {
+                "No users yet. An admin can add them."
+            };
+            view! { <EmptyState message=message /> }.into_any()
+        }
+        Some(Ok(list)) => view! {
+            <UserTable
+                users=list
+                row_error=row_error
+                on_role_change=Callback::new(change_role)
+                on_remove=Callback::new(move |user: User| {
+                    remove_error.set(None);
+                    to_remove.set(Some(user));
+                })
+            />
+        }
+        .into_any(),
     };
 
     view! {

@@ -28,13 +28,6 @@ pub async fn revoke_api_key(
     path: web::Path<(TenantId, ApiKeyId)>,
 ) -> Result<web::Json<ApiKey>, ApiError> {
     let (tenant_id, key_id) = path.into_inner();
-    let key = api_keys::revoke(
-        &state.db,
-        &principal,
-        &actor(&req, &principal),
-        tenant_id,
-        key_id,
-    )
-    .await?;
+    let key = api_keys::revoke(&state.db, &principal, &actor(&req, &principal), tenant_id, key_id).await?;
     Ok(web::Json(key))
 }

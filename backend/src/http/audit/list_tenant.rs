@@ -30,13 +30,6 @@ pub async fn list_tenant_audit(
     query: QueryParams<AuditQuery>,
 ) -> Result<web::Json<AuditPage>, ApiError> {
     let QueryParams(query) = query;
-    let page = audit::list_for_tenant(
-        &state.db,
-        &principal,
-        path.into_inner(),
-        query.before,
-        query.limit(),
-    )
-    .await?;
+    let page = audit::list_for_tenant(&state.db, &principal, path.into_inner(), query.before, query.limit()).await?;
     Ok(web::Json(page))
 }

@@ -20,7 +20,5 @@ pub async fn get_tenant(
     principal: Principal,
     path: web::Path<TenantId>,
 ) -> Result<web::Json<Tenant>, ApiError> {
-    Ok(web::Json(
-        tenants::get(&state.db, &principal, path.into_inner()).await?,
-    ))
+    Ok(web::Json(tenants::get(&state.db, &principal, path.into_inner()).await?))
 }

@@ -28,13 +28,6 @@ pub async fn delete_user(
     path: web::Path<(TenantId, UserId)>,
 ) -> Result<HttpResponse, ApiError> {
     let (tenant_id, user_id) = path.into_inner();
-    users::remove(
-        &state.db,
-        &principal,
-        &actor(&req, &principal),
-        tenant_id,
-        user_id,
-    )
-    .await?;
+    users::remove(&state.db, &principal, &actor(&req, &principal), tenant_id, user_id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -20,7 +20,5 @@ pub async fn list_users(
     principal: Principal,
     path: web::Path<TenantId>,
 ) -> Result<web::Json<Vec<User>>, ApiError> {
-    Ok(web::Json(
-        users::list(&state.db, &principal, path.into_inner()).await?,
-    ))
+    Ok(web::Json(users::list(&state.db, &principal, path.into_inner()).await?))
 }
