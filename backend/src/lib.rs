@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod configuration;
+pub mod connectors;
 pub mod domain;
 pub mod http;
 pub mod repo;

@@ -399,3 +399,55 @@ pub async fn expect_error(response: Response, status: StatusCode, code: &str) ->
     assert_eq!(header_request_id.as_deref(), Some(body.request_id.as_str()));
     body
 }
+
+/// The sandbox CRMs on their own, on a random port, as `tandem sandbox all` serves them.
+pub struct SandboxServer {
+    pub base: String,
+}
+
+pub async fn spawn_sandbox() -> SandboxServer {
+    let served = tandem_sandbox::Sandbox::new();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(|cfg| served.configure(cfg)))
+        .workers(2)
+        .listen(listener)
+        .unwrap()
+        .run();
+    tokio::spawn(server);
+    SandboxServer {
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+impl SandboxServer {
+    pub async fn control(&self, method: &str, path: &str, body: Value) -> Value {
+        let request = reqwest::Client::new().request(
+            Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}/_control{path}", self.base),
+        );
+        let request = if body.is_null() { request } else { request.json(&body) };
+        let response = request.send().await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "control {method} {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// A never-expiring token for a HubSpot sandbox account, and the account's API base.
+    pub async fn hubspot_credential(&self, account: &str) -> tandem::connectors::Credential {
+        let token = self
+            .control(
+                "POST",
+                &format!("/hubspot/accounts/{account}/tokens/static"),
+                Value::Null,
+            )
+            .await;
+        tandem::connectors::Credential {
+            access_token: SecretString::from(token["access_token"].as_str().unwrap().to_string()),
+            base_url: format!("{}/hubspot/{account}", self.base),
+        }
+    }
+}

@@ -1,0 +1,592 @@
+//! HubSpot CRM v3 (crm-apis.md §2; official-clients.md §1).
+//!
+//! Changes are read with the search API, which sorts by one property only and stops at 10,000
+//! results. So every page is a fresh search from the cursor — `(modified = t AND id > i) OR
+//! modified > t` — never a deep offset, and the cursor only moves past timestamps whose records
+//! were all seen. A page filled by a single timestamp is walked by id instead.
+
+mod errors;
+pub mod webhook;
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+pub use errors::token_error_is_revoked;
+
+use super::catalogue::{HUBSPOT, Provider};
+use super::{
+    AccountIdentity, ChangeCursor, ChangePage, Connector, ConnectorError, Credential, FieldMeta, FieldType, Fields,
+    ObjectKind, ObjectMeta, PicklistOption, Record, WriteResults, Written,
+};
+
+const BATCH_MAX: usize = 100;
+const SEARCH_MAX: usize = 200;
+
+pub struct HubSpotConnector {
+    http: reqwest::Client,
+}
+
+fn object_name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Contact => "contacts",
+        ObjectKind::Company => "companies",
+        ObjectKind::Deal => "deals",
+        ObjectKind::Product => "products",
+        ObjectKind::LineItem => "line_items",
+        ObjectKind::Appointment => "meetings",
+    }
+}
+
+/// Contacts keep `lastmodifieddate`; every other object `hs_lastmodifieddate`.
+pub fn modified_property(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Contact => "lastmodifieddate",
+        _ => "hs_lastmodifieddate",
+    }
+}
+
+fn parse_time(value: Option<&Value>) -> Option<DateTime<Utc>> {
+    let text = value?.as_str()?;
+    if let Ok(ms) = text.parse::<i64>() {
+        return DateTime::from_timestamp_millis(ms);
+    }
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+fn to_record(json: &Value, kind: ObjectKind) -> Result<Record, ConnectorError> {
+    let id = json
+        .get("id")
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
+        .ok_or_else(|| ConnectorError::protocol("a HubSpot object without an id"))?;
+    let fields: BTreeMap<String, Value> = json
+        .get("properties")
+        .and_then(Value::as_object)
+        .map(|props| props.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let modified_at = parse_time(fields.get(modified_property(kind)))
+        .or_else(|| parse_time(json.get("updatedAt")))
+        .ok_or_else(|| ConnectorError::protocol(format!("HubSpot object {id} has no modification time")))?;
+    let deleted = json.get("archived").and_then(Value::as_bool).unwrap_or(false);
+    Ok(Record {
+        id,
+        fields,
+        modified_at,
+        deleted,
+    })
+}
+
+/// Properties to ask for: the caller's, plus the id and time stamp the cursor needs.
+fn with_cursor_fields(kind: ObjectKind, fields: &[String]) -> Vec<String> {
+    let mut all: Vec<String> = fields.to_vec();
+    for needed in ["hs_object_id", modified_property(kind)] {
+        if !all.iter().any(|f| f == needed) {
+            all.push(needed.to_string());
+        }
+    }
+    all
+}
+
+fn id_number(id: &str) -> Result<u64, ConnectorError> {
+    id.parse()
+        .map_err(|_| ConnectorError::protocol(format!("HubSpot ids are numbers, not {id:?}")))
+}
+
+impl HubSpotConnector {
+    pub fn new(http: reqwest::Client) -> HubSpotConnector {
+        HubSpotConnector { http }
+    }
+
+    /// One HTTP call, logged as a callout (method, path template, status, duration; never the
+    /// token or query), with the answer classified.
+    async fn call(
+        &self,
+        credential: &Credential,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value), ConnectorError> {
+        let url = format!("{}{path}", credential.base_url.trim_end_matches('/'));
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(credential.access_token.expose_secret())
+            .query(query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let started = Instant::now();
+        let outcome = request.send().await;
+        let elapsed = started.elapsed();
+        let response = match outcome {
+            Ok(response) => response,
+            Err(error) => {
+                record_callout(&method, path, None, elapsed);
+                return Err(ConnectorError::transport(&error));
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| ConnectorError::transport(&e))?;
+        record_callout(&method, path, Some(status.as_u16()), elapsed);
+        if status.is_success() || status == StatusCode::MULTI_STATUS {
+            let json = if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+            };
+            return Ok((status, json));
+        }
+        Err(errors::classify(status, &headers, &bytes))
+    }
+
+    async fn search(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        body: Value,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let path = format!("/crm/v3/objects/{}/search", object_name(kind));
+        let (_, json) = self.call(credential, Method::POST, &path, &[], Some(&body)).await?;
+        json.get("results")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ConnectorError::protocol("search answered without results"))?
+            .iter()
+            .map(|r| to_record(r, kind))
+            .collect()
+    }
+
+    /// Sends one batch; on a rejected batch (HubSpot fails the whole batch for one bad value)
+    /// writes the inputs one by one, so that only the bad ones fail.
+    async fn write_batch(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        operation: &str,
+        inputs: Vec<Value>,
+        key_of: &(dyn Fn(&Value) -> Option<String> + Sync),
+    ) -> Result<WriteResults, ConnectorError> {
+        let path = format!("/crm/v3/objects/{}/batch/{operation}", object_name(kind));
+        let body = json!({ "inputs": inputs });
+        match self.call(credential, Method::POST, &path, &[], Some(&body)).await {
+            Ok((_, json)) => Ok(match_results(&inputs, &json, operation, key_of)),
+            Err(ConnectorError::Validation { .. } | ConnectorError::Conflict { .. }) if inputs.len() > 1 => {
+                let mut results = Vec::with_capacity(inputs.len());
+                for input in inputs {
+                    let body = json!({ "inputs": [input] });
+                    results.push(
+                        match self.call(credential, Method::POST, &path, &[], Some(&body)).await {
+                            Ok((_, json)) => {
+                                match_results(std::slice::from_ref(&input), &json, operation, key_of).remove(0)
+                            }
+                            Err(error)
+                                if error.is_retryable() || matches!(error, ConnectorError::Unauthorized { .. }) =>
+                            {
+                                return Err(error);
+                            }
+                            Err(error) => Err(error),
+                        },
+                    );
+                }
+                Ok(results)
+            }
+            Err(error) => Err(error),
+        }
+    }
+}
+
+fn record_callout(method: &Method, path: &str, status: Option<u16>, elapsed: std::time::Duration) {
+    let status_label = status.map_or_else(|| "error".to_string(), |s| s.to_string());
+    metrics::counter!("crm_callouts_total", "provider" => "hubspot", "status" => status_label.clone()).increment(1);
+    metrics::histogram!("crm_callout_duration_seconds", "provider" => "hubspot").record(elapsed.as_secs_f64());
+    tracing::info!(
+        provider = "hubspot",
+        %method,
+        path,
+        status = %status_label,
+        duration_ms = elapsed.as_millis() as u64,
+        "CRM callout"
+    );
+}
+
+/// Pairs batch results with inputs. HubSpot does not promise result order, so results are
+/// matched by the input's key (record id, or the upsert key) where there is one; created
+/// records, which have no key yet, are taken in order.
+fn match_results(
+    inputs: &[Value],
+    json: &Value,
+    operation: &str,
+    key_of: &(dyn Fn(&Value) -> Option<String> + Sync),
+) -> WriteResults {
+    let results: Vec<&Value> = json
+        .get("results")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().collect())
+        .unwrap_or_default();
+    let missing: Vec<String> = json
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|e| {
+            e.pointer("/context/ids")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    let mut by_key: BTreeMap<String, &Value> = BTreeMap::new();
+    for result in &results {
+        if let Some(key) = key_of(result) {
+            by_key.insert(key, result);
+        }
+    }
+    let mut unkeyed = results.iter();
+    inputs
+        .iter()
+        .map(|input| {
+            let key = key_of(input);
+            let result = match &key {
+                Some(key) if missing.contains(key) => {
+                    return Err(ConnectorError::NotFound {
+                        message: format!("no HubSpot record {key}"),
+                    });
+                }
+                Some(key) => by_key.get(key).copied(),
+                None => unkeyed.next().copied(),
+            };
+            let result = result.ok_or_else(|| {
+                ConnectorError::protocol(format!("no result for input {key:?} of a batch {operation}"))
+            })?;
+            let id = result
+                .get("id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ConnectorError::protocol("a result without an id"))?;
+            let created = match operation {
+                "create" => true,
+                "upsert" => result.get("new").and_then(Value::as_bool).unwrap_or(false),
+                _ => false,
+            };
+            Ok(Written {
+                id: id.to_string(),
+                created,
+            })
+        })
+        .collect()
+}
+
+fn field_type(property: &Value) -> FieldType {
+    let kind = property.get("type").and_then(Value::as_str).unwrap_or_default();
+    let field = property.get("fieldType").and_then(Value::as_str).unwrap_or_default();
+    let name = property.get("name").and_then(Value::as_str).unwrap_or_default();
+    match (kind, field) {
+        ("number", _) if name == "hs_object_id" => FieldType::Id,
+        ("number", _) => FieldType::Number,
+        ("date", _) => FieldType::Date,
+        ("datetime", _) => FieldType::DateTime,
+        ("bool", _) => FieldType::Bool,
+        ("enumeration", "checkbox") => FieldType::MultiPicklist,
+        ("enumeration", "booleancheckbox") => FieldType::Bool,
+        ("enumeration", _) => FieldType::Picklist,
+        (_, "phonenumber") => FieldType::Phone,
+        _ if name == "email" => FieldType::Email,
+        _ => FieldType::Text,
+    }
+}
+
+#[async_trait]
+impl Connector for HubSpotConnector {
+    fn provider(&self) -> &'static Provider {
+        &HUBSPOT
+    }
+
+    async fn identity(&self, credential: &Credential) -> Result<AccountIdentity, ConnectorError> {
+        // The token is part of this path: log the template, not the token.
+        let url = format!(
+            "{}/oauth/v1/access-tokens/{}",
+            credential.base_url.trim_end_matches('/'),
+            credential.access_token.expose_secret()
+        );
+        let started = Instant::now();
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| ConnectorError::transport(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.map_err(|e| ConnectorError::transport(&e))?;
+        record_callout(
+            &Method::GET,
+            "/oauth/v1/access-tokens/{token}",
+            Some(status.as_u16()),
+            started.elapsed(),
+        );
+        if !status.is_success() {
+            return Err(match errors::classify(status, &headers, &bytes) {
+                // An unknown token here means the token is no good.
+                ConnectorError::NotFound { message } => ConnectorError::Unauthorized { message },
+                other => other,
+            });
+        }
+        let json: Value = serde_json::from_slice(&bytes).map_err(|e| ConnectorError::protocol(e.to_string()))?;
+        let hub_id = json
+            .get("hub_id")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| ConnectorError::protocol("token info without hub_id"))?;
+        let domain = json.get("hub_domain").and_then(Value::as_str).unwrap_or_default();
+        Ok(AccountIdentity {
+            account_id: hub_id.to_string(),
+            account_name: if domain.is_empty() {
+                format!("HubSpot portal {hub_id}")
+            } else {
+                domain.to_string()
+            },
+            user: json.get("user").and_then(Value::as_str).map(str::to_string),
+        })
+    }
+
+    async fn describe(&self, credential: &Credential, kind: ObjectKind) -> Result<ObjectMeta, ConnectorError> {
+        let path = format!("/crm/v3/properties/{}", object_name(kind));
+        let (_, json) = self.call(credential, Method::GET, &path, &[], None).await?;
+        let fields = json
+            .get("results")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ConnectorError::protocol("properties answered without results"))?
+            .iter()
+            .filter(|p| !p.get("hidden").and_then(Value::as_bool).unwrap_or(false))
+            .map(|p| FieldMeta {
+                name: p.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+                label: p.get("label").and_then(Value::as_str).unwrap_or_default().to_string(),
+                field_type: field_type(p),
+                required: false,
+                read_only: p
+                    .pointer("/modificationMetadata/readOnlyValue")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                unique: p.get("hasUniqueValue").and_then(Value::as_bool).unwrap_or(false),
+                custom: !p.get("hubspotDefined").and_then(Value::as_bool).unwrap_or(true),
+                options: p
+                    .get("options")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|o| PicklistOption {
+                        value: o.get("value").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        label: o.get("label").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        active: !o.get("hidden").and_then(Value::as_bool).unwrap_or(false),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(ObjectMeta {
+            kind,
+            crm_name: object_name(kind).to_string(),
+            fields,
+        })
+    }
+
+    async fn get(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        id: &str,
+        fields: &[String],
+    ) -> Result<Option<Record>, ConnectorError> {
+        let path = format!("/crm/v3/objects/{}/{}", object_name(kind), id_number(id)?);
+        let query = [("properties", with_cursor_fields(kind, fields).join(","))];
+        match self.call(credential, Method::GET, &path, &query, None).await {
+            Ok((_, json)) => to_record(&json, kind).map(Some),
+            Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn changes(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        since: Option<&ChangeCursor>,
+        fields: &[String],
+        page_size: usize,
+    ) -> Result<ChangePage, ConnectorError> {
+        let limit = page_size.clamp(1, SEARCH_MAX);
+        let modified = modified_property(kind);
+        let properties = with_cursor_fields(kind, fields);
+        let after_cursor = match since {
+            None => json!([]),
+            Some(cursor) => {
+                let at = cursor.modified_at.timestamp_millis().to_string();
+                json!([
+                    {"filters": [
+                        {"propertyName": modified, "operator": "EQ", "value": at},
+                        {"propertyName": "hs_object_id", "operator": "GT", "value": id_number(&cursor.id)?.to_string()},
+                    ]},
+                    {"filters": [{"propertyName": modified, "operator": "GT", "value": at}]},
+                ])
+            }
+        };
+        let body = json!({
+            "filterGroups": after_cursor,
+            "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
+            "properties": properties,
+            "limit": limit,
+        });
+        let mut records = self.search(credential, kind, body).await?;
+        let key = |r: &Record| (r.modified_at, r.id.parse::<u64>().unwrap_or(0));
+        if records.len() < limit {
+            let cursor = records.iter().max_by_key(|r| key(r)).map(|r| ChangeCursor {
+                modified_at: r.modified_at,
+                id: r.id.clone(),
+            });
+            return Ok(ChangePage {
+                cursor: cursor.or_else(|| since.cloned()),
+                records,
+                more: false,
+            });
+        }
+        let last = records.last().map(|r| r.modified_at);
+        let first = records.first().map(|r| r.modified_at);
+        if first == last {
+            // One timestamp fills the page: walk it by id, which orders it completely.
+            let at = first.unwrap_or_default();
+            let after_id = match since {
+                Some(cursor) if cursor.modified_at == at => id_number(&cursor.id)?,
+                _ => 0,
+            };
+            let body = json!({
+                "filterGroups": [{"filters": [
+                    {"propertyName": modified, "operator": "EQ", "value": at.timestamp_millis().to_string()},
+                    {"propertyName": "hs_object_id", "operator": "GT", "value": after_id.to_string()},
+                ]}],
+                "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
+                "properties": properties,
+                "limit": limit,
+            });
+            records = self.search(credential, kind, body).await?;
+            let cursor = records.last().map(|r| ChangeCursor {
+                modified_at: at,
+                id: r.id.clone(),
+            });
+            return Ok(ChangePage {
+                cursor: cursor.or_else(|| since.cloned()),
+                records,
+                more: true,
+            });
+        }
+        // The last timestamp may go on past this page: move the cursor only over the complete
+        // ones. Its records are read again next time, and recognised by their content.
+        let complete = records
+            .iter()
+            .filter(|r| Some(r.modified_at) != last)
+            .max_by_key(|r| key(r));
+        let cursor = complete.map(|r| ChangeCursor {
+            modified_at: r.modified_at,
+            id: r.id.clone(),
+        });
+        Ok(ChangePage {
+            cursor,
+            records,
+            more: true,
+        })
+    }
+
+    async fn create(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &[Fields],
+    ) -> Result<WriteResults, ConnectorError> {
+        let mut results = Vec::with_capacity(records.len());
+        for chunk in records.chunks(BATCH_MAX) {
+            let inputs = chunk.iter().map(|fields| json!({ "properties": fields })).collect();
+            results.extend(self.write_batch(credential, kind, "create", inputs, &|_| None).await?);
+        }
+        Ok(results)
+    }
+
+    async fn update(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &[(String, Fields)],
+    ) -> Result<WriteResults, ConnectorError> {
+        let mut results = Vec::with_capacity(records.len());
+        for chunk in records.chunks(BATCH_MAX) {
+            let inputs = chunk
+                .iter()
+                .map(|(id, fields)| json!({ "id": id, "properties": fields }))
+                .collect();
+            let key = |v: &Value| v.get("id").and_then(Value::as_str).map(str::to_string);
+            results.extend(self.write_batch(credential, kind, "update", inputs, &key).await?);
+        }
+        Ok(results)
+    }
+
+    async fn upsert(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        key_field: &str,
+        records: &[Fields],
+    ) -> Result<WriteResults, ConnectorError> {
+        let mut results = Vec::with_capacity(records.len());
+        for chunk in records.chunks(BATCH_MAX) {
+            let mut inputs = Vec::with_capacity(chunk.len());
+            for fields in chunk {
+                let key = fields
+                    .get(key_field)
+                    .and_then(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .or_else(|| v.as_number().map(|n| n.to_string()))
+                    })
+                    .ok_or_else(|| ConnectorError::Validation {
+                        field: Some(key_field.to_string()),
+                        code: "MISSING_KEY".into(),
+                        message: format!("every upserted record needs a value for {key_field}"),
+                    })?;
+                let mut properties = fields.clone();
+                properties.remove(key_field);
+                inputs.push(json!({ "idProperty": key_field, "id": key, "properties": properties }));
+            }
+            let key_field = key_field.to_string();
+            // Inputs carry the key in `id`; results carry it among their properties.
+            let key = move |v: &Value| {
+                v.pointer(&format!("/properties/{key_field}"))
+                    .or_else(|| {
+                        if v.get("idProperty").is_some() {
+                            v.get("id")
+                        } else {
+                            None
+                        }
+                    })
+                    .and_then(Value::as_str)
+                    .map(str::to_lowercase)
+            };
+            results.extend(self.write_batch(credential, kind, "upsert", inputs, &key).await?);
+        }
+        Ok(results)
+    }
+
+    async fn delete(&self, credential: &Credential, kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError> {
+        let path = format!("/crm/v3/objects/{}/batch/archive", object_name(kind));
+        for chunk in ids.chunks(BATCH_MAX) {
+            let body = json!({ "inputs": chunk.iter().map(|id| json!({ "id": id })).collect::<Vec<_>>() });
+            self.call(credential, Method::POST, &path, &[], Some(&body)).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,104 @@
+//! Connectors: each knows one CRM's wire protocol and nothing else. No database, no vault, no
+//! tenants: they take a `Credential` and return typed records or classified `ConnectorError`s.
+//! The provider catalogue says, as data, what each CRM is and can do.
+
+pub mod catalogue;
+mod error;
+pub mod hubspot;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+pub use error::ConnectorError;
+pub use types::*;
+
+use catalogue::Provider;
+
+/// One CRM's API, behind one interface for all eight.
+#[async_trait]
+pub trait Connector: Send + Sync {
+    fn provider(&self) -> &'static Provider;
+
+    /// Who the credential belongs to (HubSpot portal, Salesforce org).
+    async fn identity(&self, credential: &Credential) -> Result<AccountIdentity, ConnectorError>;
+
+    /// The object's fields, with types and picklist values, custom fields included.
+    async fn describe(&self, credential: &Credential, kind: ObjectKind) -> Result<ObjectMeta, ConnectorError>;
+
+    /// One record by the CRM's id; `fields` names what to read (the CRM's field names).
+    async fn get(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        id: &str,
+        fields: &[String],
+    ) -> Result<Option<Record>, ConnectorError>;
+
+    /// Records changed after `since`, oldest first, at most `page_size` of them.
+    async fn changes(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        since: Option<&ChangeCursor>,
+        fields: &[String],
+        page_size: usize,
+    ) -> Result<ChangePage, ConnectorError>;
+
+    /// Creates records: one result per input, in order.
+    async fn create(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &[Fields],
+    ) -> Result<WriteResults, ConnectorError>;
+
+    /// Updates records by the CRM's id.
+    async fn update(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &[(String, Fields)],
+    ) -> Result<WriteResults, ConnectorError>;
+
+    /// Creates or updates by a unique field (`key_field`), whose value each input carries.
+    async fn upsert(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        key_field: &str,
+        records: &[Fields],
+    ) -> Result<WriteResults, ConnectorError>;
+
+    /// Deletes (archives) records by id. Ids already gone count as deleted.
+    async fn delete(&self, credential: &Credential, kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError>;
+}
+
+/// Every available connector, by provider id.
+#[derive(Clone)]
+pub struct Registry {
+    connectors: Vec<Arc<dyn Connector>>,
+}
+
+impl Registry {
+    pub fn new(http: reqwest::Client) -> Registry {
+        Registry {
+            connectors: vec![Arc::new(hubspot::HubSpotConnector::new(http))],
+        }
+    }
+
+    pub fn get(&self, provider: &str) -> Option<Arc<dyn Connector>> {
+        self.connectors.iter().find(|c| c.provider().id == provider).cloned()
+    }
+}
+
+/// The shared HTTP client for CRM calls: connection pooling, timeouts, no redirects.
+pub fn http_client() -> Result<reqwest::Client, ConnectorError> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Tandem/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ConnectorError::protocol(format!("cannot build the HTTP client: {e}")))
+}
