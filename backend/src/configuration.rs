@@ -15,6 +15,12 @@ use serde::Deserialize;
 #[error("configuration: {0}")]
 pub struct ConfigError(String);
 
+impl ConfigError {
+    pub fn new(message: impl Into<String>) -> ConfigError {
+        ConfigError(message.into())
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -29,6 +35,7 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     pub log: LogSettings,
     pub sandbox: SandboxSettings,
+    pub crm: CrmSettings,
 }
 
 impl Default for Settings {
@@ -43,6 +50,7 @@ impl Default for Settings {
             bootstrap: BootstrapSettings::default(),
             log: LogSettings::default(),
             sandbox: SandboxSettings::default(),
+            crm: CrmSettings::default(),
         }
     }
 }
@@ -145,6 +153,40 @@ impl Default for BootstrapSettings {
             demo_tenant: true,
         }
     }
+}
+
+/// The operator's apps registered with the real CRMs, per CRM and Tandem environment:
+/// `TANDEM_CRM__HUBSPOT__PRODUCTION__CLIENT_ID`, `…__CLIENT_SECRET`. Without an app for an
+/// environment, its tenants' sandbox environments connect to Tandem's sandbox CRMs, and
+/// production cannot connect that CRM. Demo tenants always use the sandbox CRMs.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CrmSettings {
+    pub hubspot: CrmApps,
+    pub salesforce: CrmApps,
+}
+
+impl CrmSettings {
+    pub fn apps(&self, provider: &str) -> Option<&CrmApps> {
+        match provider {
+            "hubspot" => Some(&self.hubspot),
+            "salesforce" => Some(&self.salesforce),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CrmApps {
+    pub sandbox: Option<CrmApp>,
+    pub production: Option<CrmApp>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CrmApp {
+    pub client_id: String,
+    pub client_secret: SecretString,
 }
 
 /// The sandbox CRMs mounted at `/sandbox`.

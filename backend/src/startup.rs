@@ -8,7 +8,13 @@ use std::time::Duration;
 
 use actix_web::HttpServer;
 use actix_web::dev::Server;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+
+use crate::connectors;
+use crate::oauth::CrmAccess;
+use crate::oauth::targets::{AppCredentials, Targets};
+use crate::oauth::tokens::TokenManager;
 
 use crate::bootstrap::{self, FirstRun};
 use crate::configuration::{ConfigError, Settings};
@@ -43,24 +49,9 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let db = connect_and_migrate(&settings).await?;
         let vault = Vault::new(db.clone(), Arc::new(load_keyring(&settings)?));
-        let sandbox = settings.sandbox.enabled.then(|| {
-            let token = settings
-                .sandbox
-                .control_token
-                .as_ref()
-                .map(|t| t.expose_secret().to_string());
-            tandem_sandbox::Sandbox::new().with_control_token(token)
-        });
-        let state = AppState {
-            db,
-            settings: Arc::new(settings),
-            vault,
-            metrics: telemetry::metrics_handle(),
-            sandbox,
-        };
-        let first_run = bootstrap::first_run(&state.db, &state.settings.bootstrap).await?;
+        let first_run = bootstrap::first_run(&db, &settings.bootstrap).await?;
 
-        let address = format!("{}:{}", state.settings.server.host, state.settings.server.port);
+        let address = format!("{}:{}", settings.server.host, settings.server.port);
         let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
             address: address.clone(),
             source,
@@ -69,6 +60,25 @@ impl Application {
             .local_addr()
             .map_err(|source| StartupError::Bind { address, source })?
             .port();
+
+        let public_url = settings.public_url(port);
+        let sandbox = settings.sandbox.enabled.then(|| {
+            let token = settings
+                .sandbox
+                .control_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string());
+            tandem_sandbox::Sandbox::new().with_control_token(token)
+        });
+        let crm = Arc::new(crm_access(&settings, &db, &vault, sandbox.as_ref(), &public_url)?);
+        let state = AppState {
+            db,
+            settings: Arc::new(settings),
+            vault,
+            metrics: telemetry::metrics_handle(),
+            sandbox,
+            crm,
+        };
 
         let app_state = state.clone();
         let mut server = HttpServer::new(move || crate::http::build_app(app_state.clone()));
@@ -115,6 +125,53 @@ impl Application {
         }
         result
     }
+}
+
+/// Reaching CRMs: the connectors, the token manager, and where each connection goes. Registers
+/// Tandem's OAuth app with its own sandbox CRMs (they "configure themselves").
+fn crm_access(
+    settings: &Settings,
+    db: &Db,
+    vault: &Vault,
+    sandbox: Option<&tandem_sandbox::Sandbox>,
+    public_url: &str,
+) -> Result<CrmAccess, StartupError> {
+    let http = connectors::http_client().map_err(|e| StartupError::Config(ConfigError::new(e.to_string())))?;
+    let callback_url = format!("{public_url}/api/v1/oauth/callback");
+    let mut sandbox_apps = HashMap::new();
+    if let Some(sandbox) = sandbox {
+        for provider in connectors::catalogue::PROVIDERS.iter().filter(|p| p.sandbox.is_some()) {
+            let app = AppCredentials {
+                client_id: format!("tandem-{}", provider.id),
+                client_secret: SecretString::from(crate::auth::token::random_token(32)),
+            };
+            let registered = sandbox.register_app(
+                provider.sandbox.map_or(provider.id, |s| s.segment),
+                tandem_sandbox::OAuthApp {
+                    client_id: app.client_id.clone(),
+                    client_secret: app.client_secret.expose_secret().to_string(),
+                    name: "Tandem".into(),
+                    redirect_uris: vec![callback_url.clone()],
+                    webhook_url: None,
+                },
+            );
+            if registered {
+                sandbox_apps.insert(provider.id, app);
+            }
+        }
+    }
+    let targets = Arc::new(Targets {
+        crm: settings.crm.clone(),
+        sandbox_root: sandbox.map(|_| format!("{public_url}{}", crate::http::SANDBOX_PREFIX)),
+        sandbox_apps,
+        callback_url,
+    });
+    Ok(CrmAccess {
+        tokens: TokenManager::new(db.clone(), vault.clone(), http.clone(), targets.clone()),
+        targets,
+        connectors: connectors::Registry::new(http.clone()),
+        http,
+    })
 }
 
 pub async fn connect_and_migrate(settings: &Settings) -> Result<Db, RepoError> {

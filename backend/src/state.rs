@@ -3,6 +3,7 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::configuration::Settings;
+use crate::oauth::CrmAccess;
 use crate::repo::Db;
 use crate::vault::Vault;
 
@@ -15,4 +16,6 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The sandbox CRMs, when enabled.
     pub sandbox: Option<tandem_sandbox::Sandbox>,
+    /// Connectors, OAuth targets and tokens for reaching the tenants' CRMs.
+    pub crm: Arc<CrmAccess>,
 }

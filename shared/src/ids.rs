@@ -62,3 +62,7 @@ id_type!(
     /// An entry of the audit log.
     AuditEntryId
 );
+id_type!(
+    /// A connected CRM account.
+    ConnectionId
+);

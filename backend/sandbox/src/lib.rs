@@ -78,6 +78,17 @@ impl Sandbox {
         self
     }
 
+    /// Registers an OAuth app with one emulated CRM (`hubspot`, …); false if there is no such CRM.
+    pub fn register_app(&self, crm: &str, app: OAuthApp) -> bool {
+        match self.emulators().into_iter().find(|e| e.name() == crm) {
+            Some(emulator) => {
+                emulator.oauth().register_app(app);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn emulators(&self) -> Vec<Arc<dyn Emulator>> {
         vec![self.hubspot.clone()]
     }

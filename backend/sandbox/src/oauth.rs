@@ -43,6 +43,9 @@ pub struct TokenPolicy {
     /// Whether token responses say so (`expires_in`): HubSpot does, Salesforce does not.
     pub report_expiry: bool,
     pub access_prefix: &'static str,
+    /// When set, access tokens start with what this gives for the account instead (Salesforce:
+    /// the org id and `!`).
+    pub account_access_prefix: Option<fn(&str) -> String>,
     pub refresh_prefix: &'static str,
 }
 
@@ -125,6 +128,8 @@ pub struct OAuthServer {
     policy: TokenPolicy,
     apps: RwLock<HashMap<String, OAuthApp>>,
     tokens: Mutex<Tokens>,
+    /// Refresh-token grants answered, so that tests can count refreshes where they happen.
+    refreshes: std::sync::atomic::AtomicU64,
 }
 
 /// A random token with a recognisable prefix.
@@ -139,6 +144,7 @@ impl OAuthServer {
             policy,
             apps: RwLock::new(HashMap::new()),
             tokens: Mutex::new(Tokens::default()),
+            refreshes: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -254,11 +260,21 @@ impl OAuthServer {
             }
             stored.grant.clone()
         };
+        self.refreshes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self.issue_access(grant, refresh_token.to_string()))
     }
 
+    /// How many refresh-token grants were answered.
+    pub fn refresh_count(&self) -> u64 {
+        self.refreshes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn issue_access(&self, grant: Grant, refresh_token: String) -> TokenSet {
-        let access_token = random_token(self.policy.access_prefix, 32);
+        let prefix = self
+            .policy
+            .account_access_prefix
+            .map_or_else(|| self.policy.access_prefix.to_string(), |f| f(&grant.account));
+        let access_token = random_token(&prefix, 32);
         let issued_at = Utc::now();
         let token = AccessToken {
             grant: grant.clone(),
@@ -397,6 +413,7 @@ mod tests {
             access_ttl: ttl,
             report_expiry: true,
             access_prefix: "at-",
+            account_access_prefix: None,
             refresh_prefix: "rt-",
         });
         server.register_app(OAuthApp {

@@ -156,7 +156,13 @@ pub async fn shape_errors(
         }
     };
     let status = response.status();
-    let mut response = if !foreign && (status.is_client_error() || status.is_server_error()) {
+    // Pages meant for a person's browser (the OAuth callback's) stay HTML.
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let mut response = if !foreign && !html && (status.is_client_error() || status.is_server_error()) {
         let body = match response.response().error().and_then(|e| e.as_error::<ApiError>()) {
             Some(api_error) => api_error.body(request_id.clone()),
             None => default_body(status, request_id.clone()),

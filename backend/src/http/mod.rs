@@ -5,22 +5,26 @@ pub mod api_keys;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod catalogue;
+pub mod connections;
 pub mod environments;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod metrics;
+pub mod oauth;
 pub mod openapi;
 pub mod tenants;
 pub mod ui;
 pub mod users;
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, Error, web};
 use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder, TracingLogger};
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder, TracingLogger};
 use utoipa_actix_web::{AppExt, scope};
 
 use crate::state::AppState;
@@ -29,20 +33,60 @@ use crate::state::AppState;
 pub const SANDBOX_PREFIX: &str = "/sandbox";
 
 /// Every request's root log span, with room for the tenant and user once they are known.
+///
+/// Built here rather than with `tracing_actix_web::root_span!`, which logs the full request
+/// target: query strings (the OAuth callback's `code` and `state`) and token path segments (the
+/// sandbox CRMs' `/oauth/v1/access-tokens/{token}`) must not reach the logs.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        tracing_actix_web::root_span!(
-            request,
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let target = loggable_path(request.path());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.target = %target,
+            http.route = tracing::field::Empty,
+            http.status_code = tracing::field::Empty,
+            otel.kind = "server",
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+            request_id = %request_id,
             tenant_id = tracing::field::Empty,
-            user_id = tracing::field::Empty
+            user_id = tracing::field::Empty,
         )
     }
 
     fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        if let Ok(response) = outcome
+            && let Some(route) = response.request().match_pattern()
+        {
+            span.record("http.route", route.as_str());
+        }
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+/// The request path without its query, with token segments replaced.
+pub fn loggable_path(path: &str) -> String {
+    let mut out = Vec::new();
+    let mut redact_next = false;
+    for segment in path.split('/') {
+        if redact_next {
+            out.push("{token}");
+            redact_next = false;
+            continue;
+        }
+        redact_next = matches!(segment, "access-tokens" | "refresh-tokens");
+        out.push(segment);
+    }
+    out.join("/")
 }
 
 /// The whole application: API, OpenAPI document, operations endpoints and the UI.
@@ -82,6 +126,13 @@ pub fn build_app(
                 .service(api_keys::revoke::revoke_api_key)
                 .service(audit::list_tenant::list_tenant_audit)
                 .service(audit::list_all::list_all_audit)
+                .service(catalogue::list::list_providers)
+                .service(connections::list::list_connections)
+                .service(connections::authorize::start_connect)
+                .service(connections::reconnect::reconnect)
+                .service(connections::test::test_connection)
+                .service(connections::delete::disconnect)
+                .service(oauth::callback::oauth_callback)
                 .service(app::whoami::whoami),
         )
         .service(health::healthz)
@@ -112,4 +163,22 @@ pub fn build_app(
         .wrap(Compress::default())
         .wrap(from_fn(metrics::track))
         .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn token_segments_never_reach_the_logs() {
+        assert_eq!(
+            loggable_path("/sandbox/hubspot/acme/oauth/v1/access-tokens/CO123secret"),
+            "/sandbox/hubspot/acme/oauth/v1/access-tokens/{token}"
+        );
+        assert_eq!(
+            loggable_path("/sandbox/hubspot/a/oauth/v1/refresh-tokens/na1-x"),
+            "/sandbox/hubspot/a/oauth/v1/refresh-tokens/{token}"
+        );
+        assert_eq!(loggable_path("/api/v1/tenants/123/users"), "/api/v1/tenants/123/users");
+    }
 }

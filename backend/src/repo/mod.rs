@@ -9,8 +9,10 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod connections;
 pub mod environments;
 pub mod login_throttle;
+pub mod oauth_states;
 pub mod sessions;
 pub mod tenants;
 pub mod users;

@@ -28,6 +28,15 @@ impl Actor {
         }
     }
 
+    /// A person known by email only (the OAuth callback arrives without their session).
+    pub fn named_user(email: &str, request_id: Option<String>) -> Actor {
+        Actor {
+            kind: "user",
+            label: email.to_string(),
+            request_id,
+        }
+    }
+
     pub fn cli(command: &str) -> Actor {
         Actor {
             kind: "cli",

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api_keys;
 pub mod audit;
+pub mod connections;
 pub mod environments;
 pub mod tenants;
 pub mod users;

@@ -451,3 +451,50 @@ impl SandboxServer {
         }
     }
 }
+
+/// Connects a CRM sandbox account the way a person does: start in Tandem, approve on the
+/// sandbox CRM's consent page, follow the redirect to Tandem's callback.
+pub async fn connect_sandbox(
+    client: &Client,
+    tenant_id: TenantId,
+    provider: &str,
+    environment: &str,
+) -> tandem_shared::api::connections::Connection {
+    let started: Value = client
+        .post_ok(
+            &format!("/api/v1/tenants/{tenant_id}/connections/authorize"),
+            &json!({ "provider": provider, "environment": environment }),
+        )
+        .await;
+    let authorize_url = started["authorize_url"].as_str().unwrap();
+    let callback = approve_consent(authorize_url, "approve").await;
+    let page = reqwest::get(&callback).await.unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "callback: {}",
+        page.text().await.unwrap()
+    );
+    let connections: Vec<tandem_shared::api::connections::Connection> =
+        client.get_ok(&format!("/api/v1/tenants/{tenant_id}/connections")).await;
+    connections
+        .into_iter()
+        .find(|c| c.provider == provider && c.environment.as_str() == environment)
+        .expect("the connection is listed")
+}
+
+/// Submits the consent page's form with `decision` and returns where the CRM redirects.
+pub async fn approve_consent(authorize_url: &str, decision: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(authorize_url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "consent page");
+    let (action, query) = authorize_url.split_once('?').unwrap();
+    let mut form: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap();
+    form.push(("decision".into(), decision.into()));
+    let answer = http.post(action).form(&form).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND, "consent answer");
+    answer.headers()["location"].to_str().unwrap().to_string()
+}

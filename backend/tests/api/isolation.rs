@@ -11,7 +11,7 @@ use tandem_shared::api::tenants::Tenant;
 use tandem_shared::api::users::{CreatedUser, User};
 
 use crate::db_tests;
-use crate::helpers::{Backend, Client, TestApp, expect_json, spawn_app};
+use crate::helpers::{Backend, Client, TestApp, connect_sandbox, expect_json, spawn_app};
 
 db_tests!(no_route_reaches_another_tenants_data);
 
@@ -33,6 +33,12 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
     ),
     ("get", "/api/v1/audit", "operator staff only: checked below"),
     ("get", "/api/v1/app/whoami", "the key's own tenant"),
+    ("get", "/api/v1/catalogue", "the same CRM list for everyone"),
+    (
+        "get",
+        "/api/v1/oauth/callback",
+        "anonymous; the single-use state names the tenant",
+    ),
     ("get", "/healthz", "no tenant data"),
     ("get", "/readyz", "no tenant data"),
 ];
@@ -43,6 +49,7 @@ struct Side {
     user: User,
     key: ApiKey,
     key_secret: String,
+    connection: tandem_shared::api::connections::Connection,
 }
 
 async fn side(app: &TestApp, name: &str) -> Side {
@@ -59,12 +66,14 @@ async fn side(app: &TestApp, name: &str) -> Side {
             &json!({ "name": "App", "environment": "production" }),
         )
         .await;
+    let connection = connect_sandbox(&admin, tenant.id, "hubspot", "sandbox").await;
     Side {
         tenant,
         admin,
         user: created.user,
         key: key.key,
         key_secret: key.secret,
+        connection,
     }
 }
 
@@ -79,6 +88,7 @@ fn sample_body(schema: &str) -> Value {
         "UpdateTenantRequest" => json!({ "name": "Taken over" }),
         "CreateTenantRequest" => json!({ "name": "New tenant" }),
         "LoginRequest" => json!({ "email": "x@example.com", "password": "whatever-password" }),
+        "StartConnectRequest" => json!({ "provider": "hubspot", "environment": "sandbox" }),
         other => panic!("no sample body for request schema {other}: add one to isolation.rs"),
     }
 }
@@ -104,6 +114,7 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
         ("tenant_id", b.tenant.id.to_string()),
         ("user_id", b.user.id.to_string()),
         ("key_id", b.key.id.to_string()),
+        ("connection_id", b.connection.id.to_string()),
     ]);
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -184,6 +195,15 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
     let b_users: Vec<User> = b.admin.get_ok(&format!("/api/v1/tenants/{}/users", b.tenant.id)).await;
     assert_eq!(b_users.len(), 2);
     assert!(b_users.iter().any(|u| u.id == b.user.id && u.name == "Viewer"));
+    let b_connections: Vec<tandem_shared::api::connections::Connection> = b
+        .admin
+        .get_ok(&format!("/api/v1/tenants/{}/connections", b.tenant.id))
+        .await;
+    assert_eq!(b_connections.len(), 1, "B's connection is still there");
+    assert_eq!(
+        b_connections[0].status,
+        tandem_shared::api::connections::ConnectionStatus::Healthy
+    );
     let b_keys: Vec<ApiKey> = b
         .admin
         .get_ok(&format!("/api/v1/tenants/{}/api-keys", b.tenant.id))

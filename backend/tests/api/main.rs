@@ -9,6 +9,7 @@ mod api_keys;
 mod audit;
 mod auth;
 mod cli;
+mod connections;
 mod connector_hubspot;
 mod errors;
 mod isolation;

@@ -133,7 +133,39 @@ async fn known_secrets_never_appear_in_clear(backend: Backend) {
         .await
         .unwrap();
     assert!(response.status().is_success());
-    let secrets = [token, password, key.secret.as_str(), crate::helpers::ADMIN_PASSWORD];
+    // A real OAuth connection to the HubSpot sandbox: its tokens must not show either.
+    let connection = crate::helpers::connect_sandbox(&kim, app.demo_tenant.id, "hubspot", "sandbox").await;
+    let sealed = app
+        .state
+        .vault
+        .get(app.demo_tenant.id, &connection.id.to_string(), "oauth_tokens")
+        .await
+        .unwrap()
+        .unwrap();
+    let oauth: serde_json::Value = serde_json::from_str(sealed.expose_secret()).unwrap();
+    let (access, refresh) = (
+        oauth["access_token"].as_str().unwrap(),
+        oauth["refresh_token"].as_str().unwrap(),
+    );
+    assert!(access.len() > 20 && refresh.len() > 20);
+    let check: serde_json::Value = kim
+        .post_ok(
+            &format!(
+                "/api/v1/tenants/{}/connections/{}/test",
+                app.demo_tenant.id, connection.id
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(check["ok"], true);
+    let secrets = [
+        token,
+        password,
+        key.secret.as_str(),
+        crate::helpers::ADMIN_PASSWORD,
+        access,
+        refresh,
+    ];
 
     let stored = database_bytes(&app).await;
     assert!(

@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod connections;
 pub mod health;
 pub mod tenants;
 pub mod users;

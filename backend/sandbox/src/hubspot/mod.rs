@@ -52,6 +52,7 @@ impl HubSpot {
                 access_ttl: ACCESS_TOKEN_TTL,
                 report_expiry: true,
                 access_prefix: "CO",
+                account_access_prefix: None,
                 refresh_prefix: "na1-",
             }),
             webhooks: webhooks::Outbox::default(),
@@ -244,6 +245,7 @@ impl crate::Emulator for HubSpot {
                 "used_today": usage.used_today,
                 "faults": a.faults.plan(),
                 "installed_apps": installed,
+                "token_refreshes": self.oauth.refresh_count(),
                 "pending_webhook_deliveries": pending,
             })
         })

@@ -1,0 +1,5 @@
+pub mod authorize;
+pub mod delete;
+pub mod list;
+pub mod reconnect;
+pub mod test;

@@ -1,0 +1,184 @@
+//! Which CRM a connection talks to, and with which app: the real CRM with the operator's app
+//! for that environment, or Tandem's sandbox CRM with the app Tandem registered there itself.
+//!
+//! Demo tenants always use the sandbox CRMs. Otherwise an environment with an operator app
+//! configured for the CRM uses the real CRM; a sandbox environment without one uses the sandbox
+//! CRM; production without one cannot connect that CRM.
+
+use std::collections::HashMap;
+
+use secrecy::SecretString;
+use tandem_shared::api::connections::ConnectionTarget;
+use tandem_shared::api::tenants::{EnvironmentKind, Tenant};
+
+use crate::configuration::CrmSettings;
+use crate::connectors::catalogue::{BaseUrl, Provider, Revocation};
+
+#[derive(Clone, Debug)]
+pub struct AppCredentials {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+/// How the grant is given back at disconnect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Revoke {
+    None,
+    DeleteRefreshToken { api_base: String },
+    PostToken { url: String },
+}
+
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub target: ConnectionTarget,
+    pub app: AppCredentials,
+    pub authorize_url: String,
+    pub token_url: String,
+    /// The API base, when known before the token response.
+    pub api_base: Option<String>,
+    pub revoke: Revoke,
+    pub sandbox_account: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error("{0} cannot be connected yet")]
+    NotAvailable(&'static str),
+    #[error(
+        "{provider} is not set up for {environment}: the operator must register an app with {provider} and set \
+         TANDEM_CRM__{upper}__{env_upper}__CLIENT_ID and …__CLIENT_SECRET"
+    )]
+    NotConfigured {
+        provider: &'static str,
+        upper: String,
+        environment: &'static str,
+        env_upper: String,
+    },
+    #[error("the sandbox CRMs are switched off (sandbox.enabled), so {0} cannot be connected to one")]
+    SandboxDisabled(&'static str),
+}
+
+/// What the platform knows that targets depend on.
+#[derive(Clone, Debug)]
+pub struct Targets {
+    pub crm: CrmSettings,
+    /// `http://host:port/sandbox`, when the sandbox CRMs are mounted.
+    pub sandbox_root: Option<String>,
+    /// The apps Tandem registered with its own sandbox CRMs, by provider id.
+    pub sandbox_apps: HashMap<&'static str, AppCredentials>,
+    /// Where CRMs send the person back: `<public url>/api/v1/oauth/callback`.
+    pub callback_url: String,
+}
+
+/// The sandbox account a tenant environment gets: its own data set per tenant and environment.
+pub fn sandbox_account(tenant: &Tenant, environment: EnvironmentKind) -> String {
+    format!("{}-{}", tenant.slug, environment.as_str())
+}
+
+impl Targets {
+    pub fn resolve(
+        &self,
+        provider: &'static Provider,
+        tenant: &Tenant,
+        environment: EnvironmentKind,
+    ) -> Result<Resolved, TargetError> {
+        if provider.availability != crate::connectors::catalogue::Availability::Available {
+            return Err(TargetError::NotAvailable(provider.name));
+        }
+        let operator_app = self.crm.apps(provider.id).and_then(|apps| match environment {
+            EnvironmentKind::Sandbox => apps.sandbox.as_ref(),
+            EnvironmentKind::Production => apps.production.as_ref(),
+        });
+        match operator_app {
+            Some(app) if !tenant.is_demo => Ok(Resolved {
+                target: ConnectionTarget::Live,
+                app: AppCredentials {
+                    client_id: app.client_id.clone(),
+                    client_secret: app.client_secret.clone(),
+                },
+                authorize_url: provider.authorize_url.to_string(),
+                token_url: provider.token_url.to_string(),
+                api_base: match provider.base_url {
+                    BaseUrl::Fixed(url) => Some(url.to_string()),
+                    BaseUrl::FromTokenResponse(_) | BaseUrl::PerAccount => None,
+                },
+                revoke: match provider.revocation {
+                    Revocation::None => Revoke::None,
+                    Revocation::PostToken(url) => Revoke::PostToken { url: url.to_string() },
+                    Revocation::DeleteRefreshToken => match provider.base_url {
+                        BaseUrl::Fixed(url) => Revoke::DeleteRefreshToken {
+                            api_base: url.to_string(),
+                        },
+                        _ => Revoke::None,
+                    },
+                },
+                sandbox_account: None,
+            }),
+            _ if tenant.is_demo || environment == EnvironmentKind::Sandbox => {
+                self.sandbox(provider, tenant, environment)
+            }
+            _ => Err(TargetError::NotConfigured {
+                provider: provider.name,
+                upper: provider.id.to_uppercase(),
+                environment: environment.as_str(),
+                env_upper: environment.as_str().to_uppercase(),
+            }),
+        }
+    }
+
+    /// The endpoints of an existing connection's target (which settings may since have changed).
+    pub fn resolve_for(
+        &self,
+        provider: &'static Provider,
+        tenant: &Tenant,
+        environment: EnvironmentKind,
+        target: ConnectionTarget,
+    ) -> Result<Resolved, TargetError> {
+        match target {
+            ConnectionTarget::Sandbox => self.sandbox(provider, tenant, environment),
+            ConnectionTarget::Live => {
+                let resolved = self.resolve(provider, tenant, environment)?;
+                if resolved.target == ConnectionTarget::Live {
+                    Ok(resolved)
+                } else {
+                    Err(TargetError::NotConfigured {
+                        provider: provider.name,
+                        upper: provider.id.to_uppercase(),
+                        environment: environment.as_str(),
+                        env_upper: environment.as_str().to_uppercase(),
+                    })
+                }
+            }
+        }
+    }
+
+    fn sandbox(
+        &self,
+        provider: &'static Provider,
+        tenant: &Tenant,
+        environment: EnvironmentKind,
+    ) -> Result<Resolved, TargetError> {
+        let (Some(root), Some(paths), Some(app)) =
+            (&self.sandbox_root, provider.sandbox, self.sandbox_apps.get(provider.id))
+        else {
+            return Err(TargetError::SandboxDisabled(provider.name));
+        };
+        let account = sandbox_account(tenant, environment);
+        let base = format!("{root}/{}/{account}", paths.segment);
+        Ok(Resolved {
+            target: ConnectionTarget::Sandbox,
+            app: app.clone(),
+            authorize_url: format!("{base}{}", paths.authorize),
+            token_url: format!("{base}{}", paths.token),
+            api_base: Some(base.clone()),
+            revoke: match provider.revocation {
+                Revocation::None => Revoke::None,
+                Revocation::DeleteRefreshToken => Revoke::DeleteRefreshToken { api_base: base },
+                Revocation::PostToken(_) => Revoke::PostToken {
+                    url: format!("{base}/services/oauth2/revoke"),
+                },
+            },
+            sandbox_account: Some(account),
+        })
+    }
+}

@@ -1,0 +1,364 @@
+//! Connected CRM accounts: list, connect (start and complete the OAuth flow), test, reconnect,
+//! disconnect. Every change is audited; tokens go to the vault only.
+
+use std::time::Instant;
+
+use secrecy::ExposeSecret;
+use serde_json::json;
+use tandem_shared::api::connections::{
+    AuthorizeRedirect, Connection, ConnectionCheck, ConnectionStatus, ProviderInfo, StartConnectRequest,
+};
+use tandem_shared::api::tenants::Tenant;
+use tandem_shared::ids::{ConnectionId, TenantId};
+
+use super::ServiceError;
+use super::access::{self, Need};
+use super::audit::{self, Actor, Change};
+use crate::auth::Principal;
+use crate::connectors::ConnectorError;
+use crate::connectors::catalogue::{self, AuthKind, Availability, Provider, WebhookScheme};
+use crate::domain::FieldError;
+use crate::oauth::CrmAccess;
+use crate::oauth::client;
+use crate::oauth::flow::{self, Authorized, CallbackError, StartError};
+use crate::oauth::targets::TargetError;
+use crate::oauth::tokens::{CredentialError, StoredTokens, TOKENS_PURPOSE};
+use crate::repo::connections::{self, Connected, StoredConnection};
+use crate::repo::{Db, environments, new_id, now_ms, users};
+use crate::vault::Vault;
+
+/// The eight CRMs, as the connections page lists them.
+pub fn catalogue() -> Vec<ProviderInfo> {
+    catalogue::PROVIDERS
+        .iter()
+        .map(|p| ProviderInfo {
+            id: p.id.into(),
+            name: p.name.into(),
+            available: p.availability == Availability::Available,
+            auth: match p.auth {
+                AuthKind::OAuth2 { .. } => "oauth2".into(),
+                AuthKind::Credentials => "credentials".into(),
+            },
+            objects: p.capabilities.objects.iter().map(|o| o.as_str().to_string()).collect(),
+            batch_max: p.capabilities.batch_max,
+            webhooks: p.capabilities.webhooks != WebhookScheme::None,
+        })
+        .collect()
+}
+
+fn named(mut stored: StoredConnection) -> Connection {
+    if let Some(provider) = catalogue::provider(&stored.connection.provider) {
+        stored.connection.provider_name = provider.name.to_string();
+    }
+    stored.connection
+}
+
+pub async fn list(db: &Db, principal: &Principal, tenant_id: TenantId) -> Result<Vec<Connection>, ServiceError> {
+    let tenant = access::tenant(db, principal, tenant_id, Need::Read).await?;
+    Ok(connections::list(db.pool(), tenant.id)
+        .await?
+        .into_iter()
+        .map(named)
+        .collect())
+}
+
+fn provider(id: &str) -> Result<&'static Provider, ServiceError> {
+    catalogue::provider(id)
+        .ok_or_else(|| FieldError::new("provider", format!("{id:?} is not a CRM Tandem knows")).into())
+}
+
+fn start_error(error: StartError) -> ServiceError {
+    match error {
+        StartError::Target(TargetError::NotAvailable(name)) => {
+            FieldError::new("provider", format!("{name} cannot be connected yet")).into()
+        }
+        StartError::Target(error @ (TargetError::NotConfigured { .. } | TargetError::SandboxDisabled(_))) => {
+            ServiceError::conflict("environment", error.to_string())
+        }
+        StartError::NotOAuth(name) => FieldError::new("provider", format!("{name} does not connect with OAuth")).into(),
+        StartError::Repo(error) => error.into(),
+        StartError::Vault(error) => error.into(),
+        StartError::Token(error) => ServiceError::conflict("provider", error.to_string()),
+    }
+}
+
+/// Starts connecting: the URL of the CRM's consent page for this person to visit.
+pub async fn start(
+    db: &Db,
+    vault: &Vault,
+    crm: &CrmAccess,
+    principal: &Principal,
+    tenant_id: TenantId,
+    request: StartConnectRequest,
+) -> Result<AuthorizeRedirect, ServiceError> {
+    let tenant = access::tenant(db, principal, tenant_id, Need::Write).await?;
+    let provider = provider(&request.provider)?;
+    let environment = environments::get_by_kind(db.pool(), tenant.id, request.environment)
+        .await?
+        .ok_or(ServiceError::NotFound("environment"))?;
+    let started = flow::start(
+        crm,
+        db,
+        vault,
+        &tenant,
+        &environment,
+        provider,
+        principal.session.user.id,
+    )
+    .await
+    .map_err(start_error)?;
+    Ok(AuthorizeRedirect {
+        authorize_url: started.authorize_url,
+        expires_at: started.expires_at,
+    })
+}
+
+async fn load(
+    db: &Db,
+    principal: &Principal,
+    tenant_id: TenantId,
+    id: ConnectionId,
+    need: Need,
+) -> Result<(Tenant, StoredConnection), ServiceError> {
+    let tenant = access::tenant(db, principal, tenant_id, need).await?;
+    let stored = connections::get(db.pool(), tenant.id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("connection"))?;
+    Ok((tenant, stored))
+}
+
+/// Connects the same CRM account again (after the CRM revoked access, say).
+pub async fn reconnect(
+    db: &Db,
+    vault: &Vault,
+    crm: &CrmAccess,
+    principal: &Principal,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> Result<AuthorizeRedirect, ServiceError> {
+    let (_, stored) = load(db, principal, tenant_id, id, Need::Write).await?;
+    let request = StartConnectRequest {
+        provider: stored.connection.provider,
+        environment: stored.connection.environment,
+    };
+    start(db, vault, crm, principal, tenant_id, request).await
+}
+
+/// Stores a completed authorization: the tokens in the vault, the connection (new, or the
+/// existing one for this environment and CRM made healthy again), and the audit entry.
+pub async fn complete(
+    db: &Db,
+    vault: &Vault,
+    authorized: Authorized,
+    request_id: Option<String>,
+) -> Result<Connection, CallbackError> {
+    let Authorized {
+        state,
+        tenant,
+        environment,
+        provider,
+        tokens,
+        identity,
+        base_url,
+    } = authorized;
+    let existing = connections::find(db.pool(), tenant.id, environment.id, provider.id).await?;
+    let id = existing
+        .as_ref()
+        .map_or_else(|| ConnectionId(new_id()), |c| c.connection.id);
+    let sealed = StoredTokens {
+        access_token: tokens.access_token.expose_secret().to_string(),
+        refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose_secret().to_string()),
+    };
+    vault
+        .put(tenant.id, &id.to_string(), TOKENS_PURPOSE, &sealed.seal())
+        .await?;
+    let who = users::get_for_session(db.pool(), state.user_id).await?;
+    let who_email = who.as_ref().map(|u| u.email.clone());
+    let scopes = if tokens.scopes.is_empty() {
+        provider.scopes.join(" ")
+    } else {
+        tokens.scopes.join(" ")
+    };
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let id = connections::upsert(
+        &mut *tx,
+        Connected {
+            id,
+            tenant_id: tenant.id,
+            environment_id: environment.id,
+            provider: provider.id,
+            target: state.target,
+            account_id: &identity.account_id,
+            account_name: &identity.account_name,
+            account_user: identity.user.as_deref(),
+            base_url: &base_url,
+            scopes: &scopes,
+            access_expires_at: tokens.expires_in.map(|d| now + d.as_millis() as i64),
+            connected_by: who_email.as_deref(),
+            now_ms: now,
+        },
+    )
+    .await?;
+    let actor = match &who_email {
+        Some(email) => Actor::named_user(email, request_id),
+        None => Actor::system("oauth callback"),
+    };
+    audit::record(
+        &mut *tx,
+        &actor,
+        Change {
+            tenant_id: Some(tenant.id),
+            action: if existing.is_some() {
+                "connection.reconnected"
+            } else {
+                "connection.connected"
+            },
+            target_kind: "connection",
+            target_id: Some(id.to_string()),
+            details: json!({
+                "provider": provider.id,
+                "environment": environment.kind,
+                "target": state.target,
+                "account_id": identity.account_id,
+                "account_name": identity.account_name,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await.map_err(|e| CallbackError::Internal(e.to_string()))?;
+    let stored = connections::get(db.pool(), tenant.id, id)
+        .await?
+        .ok_or_else(|| CallbackError::Internal("the connection vanished".into()))?;
+    Ok(named(stored))
+}
+
+/// Calls the CRM with the connection's credentials (refreshing them if due) and records the
+/// outcome on the connection.
+pub async fn test(
+    db: &Db,
+    crm: &CrmAccess,
+    principal: &Principal,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> Result<ConnectionCheck, ServiceError> {
+    let (tenant, stored) = load(db, principal, tenant_id, id, Need::Write).await?;
+    let connector = crm
+        .connectors
+        .get(&stored.connection.provider)
+        .ok_or(ServiceError::NotFound("connector"))?;
+    let started = Instant::now();
+    let outcome = match crm.tokens.credential(&tenant, id).await {
+        Ok(credential) => match connector.identity(&credential).await {
+            Err(ConnectorError::Unauthorized { .. }) => match crm.tokens.after_unauthorized(&tenant, &stored).await {
+                Ok(credential) => connector.identity(&credential).await.map_err(|e| e.to_string()),
+                Err(error) => Err(error.to_string()),
+            },
+            other => other.map_err(|e| e.to_string()),
+        },
+        Err(CredentialError::Repo(error)) => return Err(error.into()),
+        Err(CredentialError::Vault(error)) => return Err(error.into()),
+        Err(error) => Err(error.to_string()),
+    };
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let current = connections::get(db.pool(), tenant.id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("connection"))?;
+    let (ok, message) = match outcome {
+        Ok(identity) => {
+            connections::set_status(db.pool(), id, ConnectionStatus::Healthy, None, now_ms()).await?;
+            (
+                true,
+                format!(
+                    "Connected to {} as {}",
+                    identity.account_name,
+                    identity.user.unwrap_or_else(|| "the app".into())
+                ),
+            )
+        }
+        Err(message) => {
+            // A revoked grant was already marked by the token manager; keep that status.
+            if current.connection.status != ConnectionStatus::NeedsReauth {
+                connections::set_status(db.pool(), id, ConnectionStatus::Error, Some(&message), now_ms()).await?;
+            }
+            (false, message)
+        }
+    };
+    let connection = named(
+        connections::get(db.pool(), tenant.id, id)
+            .await?
+            .ok_or(ServiceError::NotFound("connection"))?,
+    );
+    Ok(ConnectionCheck {
+        ok,
+        connection,
+        latency_ms,
+        message,
+    })
+}
+
+/// Gives access back at the CRM where it has a way to, deletes the tokens and the connection.
+pub async fn disconnect(
+    db: &Db,
+    vault: &Vault,
+    crm: &CrmAccess,
+    principal: &Principal,
+    actor: &Actor,
+    tenant_id: TenantId,
+    id: ConnectionId,
+) -> Result<(), ServiceError> {
+    let (tenant, stored) = load(db, principal, tenant_id, id, Need::Write).await?;
+    let revocation = match vault.get(tenant.id, &id.to_string(), TOKENS_PURPOSE).await {
+        Ok(Some(secret)) => match (
+            StoredTokens::open(&secret),
+            catalogue::provider(&stored.connection.provider),
+        ) {
+            (Ok(tokens), Some(provider)) => {
+                let revoke = crm
+                    .targets
+                    .resolve_for(
+                        provider,
+                        &tenant,
+                        stored.connection.environment,
+                        stored.connection.target,
+                    )
+                    .map(|r| r.revoke);
+                match (tokens.refresh_token.or(Some(tokens.access_token)), revoke) {
+                    (Some(token), Ok(revoke)) => {
+                        client::revoke(&crm.http, &revoke, &secrecy::SecretString::from(token))
+                            .await
+                            .map(|()| "revoked at the CRM".to_string())
+                            .unwrap_or_else(|e| format!("not revoked at the CRM: {e}"))
+                    }
+                    (_, Err(e)) => format!("not revoked at the CRM: {e}"),
+                    (None, _) => "no token to revoke".to_string(),
+                }
+            }
+            _ => "stored tokens unreadable; not revoked at the CRM".to_string(),
+        },
+        Ok(None) => "no tokens were stored".to_string(),
+        Err(error) => format!("stored tokens unreadable ({error}); not revoked at the CRM"),
+    };
+    vault.delete_owner(tenant.id, &id.to_string()).await?;
+    let mut tx = db.begin().await?;
+    connections::delete(&mut *tx, tenant.id, id).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        Change {
+            tenant_id: Some(tenant.id),
+            action: "connection.disconnected",
+            target_kind: "connection",
+            target_id: Some(id.to_string()),
+            details: json!({
+                "provider": stored.connection.provider,
+                "environment": stored.connection.environment,
+                "account_name": stored.connection.account_name,
+                "revocation": revocation,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::api::tenants::EnvironmentKind;
+use crate::ids::{ConnectionId, EnvironmentId, TenantId};
+
+/// One CRM Tandem knows, as the connections page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderInfo {
+    /// `hubspot`, `salesforce`, …
+    pub id: String,
+    pub name: String,
+    /// False while the connector is not available yet.
+    pub available: bool,
+    /// `oauth2` or `credentials`.
+    pub auth: String,
+    pub objects: Vec<String>,
+    pub batch_max: usize,
+    pub webhooks: bool,
+}
+
+/// Whether a connection talks to Tandem's emulation of the CRM or to the real one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionTarget {
+    Sandbox,
+    Live,
+}
+
+impl ConnectionTarget {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionTarget::Sandbox => "sandbox",
+            ConnectionTarget::Live => "live",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [ConnectionTarget::Sandbox, ConnectionTarget::Live]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Tokens work.
+    Healthy,
+    /// The CRM revoked access (or the grant expired): an admin must connect again. Syncs pause.
+    NeedsReauth,
+    /// The last check failed for another reason; see `last_error`.
+    Error,
+}
+
+impl ConnectionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionStatus::Healthy => "healthy",
+            ConnectionStatus::NeedsReauth => "needs_reauth",
+            ConnectionStatus::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            ConnectionStatus::Healthy,
+            ConnectionStatus::NeedsReauth,
+            ConnectionStatus::Error,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// A connected CRM account. Tokens are never part of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Connection {
+    pub id: ConnectionId,
+    pub tenant_id: TenantId,
+    pub environment_id: EnvironmentId,
+    pub environment: EnvironmentKind,
+    pub provider: String,
+    pub provider_name: String,
+    pub target: ConnectionTarget,
+    pub status: ConnectionStatus,
+    /// HubSpot hub id, Salesforce organization id.
+    pub account_id: String,
+    pub account_name: String,
+    pub account_user: Option<String>,
+    pub scopes: Vec<String>,
+    pub connected_by: Option<String>,
+    pub connected_at: DateTime<Utc>,
+    pub access_expires_at: Option<DateTime<Utc>>,
+    pub last_refreshed_at: Option<DateTime<Utc>>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// `POST /api/v1/tenants/{tenant_id}/connections/authorize`
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartConnectRequest {
+    pub provider: String,
+    pub environment: EnvironmentKind,
+}
+
+/// Where to send the person's browser: the CRM's consent page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizeRedirect {
+    pub authorize_url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The outcome of `POST …/connections/{connection_id}/test`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectionCheck {
+    pub ok: bool,
+    pub connection: Connection,
+    pub latency_ms: u64,
+    pub message: String,
+}
