@@ -407,6 +407,8 @@ pub struct SandboxServer {
 
 pub async fn spawn_sandbox() -> SandboxServer {
     let served = tandem_sandbox::Sandbox::new();
+    // Webhook delivery, quick enough for tests.
+    served.start_background(std::time::Duration::from_millis(100));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = actix_web::HttpServer::new(move || actix_web::App::new().configure(|cfg| served.configure(cfg)))

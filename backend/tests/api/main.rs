@@ -18,3 +18,4 @@ mod roles;
 mod sandbox;
 mod users;
 mod vault;
+mod webhooks;
