@@ -169,7 +169,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), CliError> {
 
 /// The sandbox CRMs alone, at the root of their own port.
 async fn sandbox(args: SandboxArgs) -> Result<(), CliError> {
-    let known = ["hubspot"];
+    let known = ["hubspot", "salesforce"];
     if args.crm != "all" && !known.contains(&args.crm.as_str()) {
         return Err(CliError::Usage(format!(
             "unknown CRM {:?}: choose one of {} or all",

@@ -1,6 +1,15 @@
 //! The pages a person sees at the CRM during an OAuth connect: the consent page (which app,
 //! which account, which permissions; Approve or Deny) and an error page for requests that must
-//! not be redirected (unknown app, unregistered redirect URI).
+//! not be redirected (unknown app, unregistered redirect URI), and the redirect back to the app.
+
+/// Back to the app: the redirect URI with query parameters appended (`code`, `state`, `error`).
+pub fn redirect_with(uri: &str, params: &[(&str, &str)]) -> actix_web::HttpResponse {
+    let query = serde_urlencoded::to_string(params).unwrap_or_default();
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    actix_web::HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, format!("{uri}{separator}{query}")))
+        .finish()
+}
 
 pub struct ConsentPage<'a> {
     pub crm: &'a str,

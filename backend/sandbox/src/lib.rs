@@ -15,6 +15,7 @@ pub mod faults;
 pub mod hubspot;
 pub mod limits;
 pub mod oauth;
+pub mod salesforce;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,12 +50,14 @@ pub trait Emulator: Send + Sync {
 #[serde(rename_all = "lowercase")]
 pub enum Crm {
     HubSpot,
+    Salesforce,
 }
 
 /// Every emulated CRM, ready to mount.
 #[derive(Clone)]
 pub struct Sandbox {
     pub hubspot: Arc<hubspot::HubSpot>,
+    pub salesforce: Arc<salesforce::Salesforce>,
     control_token: Option<Arc<str>>,
 }
 
@@ -68,6 +71,7 @@ impl Sandbox {
     pub fn new() -> Sandbox {
         Sandbox {
             hubspot: Arc::new(hubspot::HubSpot::new()),
+            salesforce: Arc::new(salesforce::Salesforce::new()),
             control_token: None,
         }
     }
@@ -90,11 +94,11 @@ impl Sandbox {
     }
 
     fn emulators(&self) -> Vec<Arc<dyn Emulator>> {
-        vec![self.hubspot.clone()]
+        vec![self.hubspot.clone(), self.salesforce.clone()]
     }
 
-    /// The sandbox routes: `/hubspot/<account>/…` and `/_control/…`, relative to where they are
-    /// mounted.
+    /// The sandbox routes: `/hubspot/<account>/…`, `/salesforce/<account>/…` and `/_control/…`,
+    /// relative to where they are mounted.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         let control = control::Control {
             emulators: self.emulators(),
@@ -102,6 +106,7 @@ impl Sandbox {
         };
         cfg.service(web::scope("/_control").configure(control::configure(control)))
             .service(web::scope("/hubspot").configure(hubspot::configure(self.hubspot.clone())))
+            .service(web::scope("/salesforce").configure(salesforce::configure(self.salesforce.clone())))
             .default_service(web::to(not_found));
     }
 
@@ -114,7 +119,7 @@ impl Sandbox {
 async fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("application/json")
-        .body(r#"{"error":"no sandbox endpoint here; CRMs live under /hubspot/<account>"}"#)
+        .body(r#"{"error":"no sandbox endpoint here; CRMs live under /hubspot/<account> and /salesforce/<account>"}"#)
 }
 
 /// A response whose body breaks off after the headers: the client sees the connection drop.

@@ -16,6 +16,7 @@ mod isolation;
 mod operations;
 mod roles;
 mod sandbox;
+mod sandbox_salesforce;
 mod users;
 mod vault;
 mod webhooks;

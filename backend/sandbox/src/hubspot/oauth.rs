@@ -2,13 +2,12 @@
 //! one is at app.hubspot.com, where the person picks the account this path names),
 //! `POST /oauth/v1/token` for codes and refresh tokens, token metadata, and revocation.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::{HubSpot, valid_account_key};
-use crate::consent::{ConsentPage, consent_page, error_page};
+use crate::consent::{ConsentPage, consent_page, error_page, redirect_with};
 use crate::oauth::{Grant, OAuthError};
 
 #[derive(Deserialize)]
@@ -97,15 +96,6 @@ pub async fn authorize_page(
             hidden: &hidden,
         }),
     )
-}
-
-/// Appends query parameters to a redirect URI.
-pub fn redirect_with(uri: &str, params: &[(&str, &str)]) -> HttpResponse {
-    let query = serde_urlencoded::to_string(params).unwrap_or_default();
-    let separator = if uri.contains('?') { '&' } else { '?' };
-    HttpResponse::Found()
-        .insert_header((header::LOCATION, format!("{uri}{separator}{query}")))
-        .finish()
 }
 
 pub async fn authorize_decision(
