@@ -191,6 +191,8 @@ async fn sandbox(args: SandboxArgs) -> Result<(), CliError> {
         "  HubSpot account <name>: {base}/hubspot/<name>   (e.g. host=\"{base}/hubspot/acct-1\" for hubspot-api-client)"
     );
     println!("  a token that never expires: curl -X POST {base}/_control/hubspot/accounts/acct-1/tokens/static");
+    println!("  Salesforce org <name>: {base}/salesforce/<name>   (the instanceUrl for jsforce)");
+    println!("  a Salesforce token: curl -X POST {base}/_control/salesforce/accounts/org-1/tokens/static");
     println!("  faults, limits, resets, apps: {base}/_control/<crm>/...");
     let result = server.await;
     webhooks.abort();

@@ -16,6 +16,7 @@ use crate::components::{DemoBadge, ErrorBanner, Loading, RoleBadge};
 use crate::pages::api_docs::ApiDocsPage;
 use crate::pages::api_keys::ApiKeysPage;
 use crate::pages::audit::{OperatorAuditPage, TenantAuditPage};
+use crate::pages::connections::ConnectionsPage;
 use crate::pages::environments::EnvironmentsPage;
 use crate::pages::home::HomePage;
 use crate::pages::login::LoginPage;
@@ -143,7 +144,7 @@ pub const TENANT_SECTIONS: [(&str, &str); 4] = [
 ];
 
 /// Areas that are planned but not built yet.
-const COMING_SOON: [&str; 4] = ["Connections", "Pipelines", "Sync history", "Failed records"];
+const COMING_SOON: [&str; 3] = ["Pipelines", "Sync history", "Failed records"];
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -184,6 +185,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/users") view=UsersPage />
                         <Route path=path!("/api-keys") view=ApiKeysPage />
                         <Route path=path!("/audit") view=TenantAuditPage />
+                        <Route path=path!("/connections") view=ConnectionsPage />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
@@ -534,11 +536,27 @@ fn SideNav() -> impl IntoView {
         })
     };
 
-    let coming_soon = move || {
+    let integrations = move || {
         session.user.get()?;
+        let connections = move || {
+            match nav_tenant.get() {
+            Some(id) => view! {
+                <NavLink href=format!("/t/{id}/connections") label="Connections" testid="nav-connections" />
+            }
+            .into_any(),
+            None => view! {
+                <span class="nav-link disabled" aria-disabled="true" title="Choose a tenant first" data-testid="nav-connections-disabled">
+                    "Connections"
+                    <small>"choose a tenant"</small>
+                </span>
+            }
+            .into_any(),
+        }
+        };
         Some(view! {
             <div class="nav-group">
                 <h2 class="nav-heading">"Integrations"</h2>
+                {connections}
                 {COMING_SOON
                     .into_iter()
                     .map(|label| {
@@ -558,7 +576,7 @@ fn SideNav() -> impl IntoView {
         <nav class="sidenav" aria-label="Main">
             {operator_links}
             {tenant_links}
-            {coming_soon}
+            {integrations}
             <div class="nav-group">
                 <h2 class="nav-heading">"Developers"</h2>
                 <NavLink href="/api-docs".to_string() label="API reference" testid="nav-api-docs" />

@@ -2,9 +2,11 @@
 //! tenants: they take a `Credential` and return typed records or classified `ConnectorError`s.
 //! The provider catalogue says, as data, what each CRM is and can do.
 
+mod callout;
 pub mod catalogue;
 mod error;
 pub mod hubspot;
+pub mod salesforce;
 pub mod types;
 
 use std::sync::Arc;
@@ -83,7 +85,10 @@ pub struct Registry {
 impl Registry {
     pub fn new(http: reqwest::Client) -> Registry {
         Registry {
-            connectors: vec![Arc::new(hubspot::HubSpotConnector::new(http))],
+            connectors: vec![
+                Arc::new(hubspot::HubSpotConnector::new(http.clone())),
+                Arc::new(salesforce::SalesforceConnector::new(http)),
+            ],
         }
     }
 

@@ -14,6 +14,7 @@ use crate::helpers::{Backend, approve_consent, connect_sandbox, expect_error, sp
 
 db_tests!(
     connecting_hubspot_through_the_consent_page,
+    connecting_salesforce_with_pkce,
     denied_unknown_replayed_and_expired_authorizations_store_nothing,
     a_grant_revoked_at_the_crm_needs_reauth_until_reconnected,
     fifty_callers_at_expiry_cause_one_refresh,
@@ -358,4 +359,73 @@ async fn disconnect_revokes_at_the_crm_and_deletes_the_tokens(backend: Backend) 
         "not_found",
     )
     .await;
+}
+
+async fn connecting_salesforce_with_pkce(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (tenant, admin) = app.tenant_with_admin("Wayne").await;
+    let started: Value = admin
+        .post_ok(
+            &format!("/api/v1/tenants/{}/connections/authorize", tenant.id),
+            &json!({ "provider": "salesforce", "environment": "sandbox" }),
+        )
+        .await;
+    let url = started["authorize_url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!(
+            "{}/sandbox/salesforce/wayne-sandbox/services/oauth2/authorize?",
+            app.address
+        )),
+        "{url}"
+    );
+    assert!(
+        url.contains("code_challenge=") && url.contains("code_challenge_method=S256"),
+        "PKCE: {url}"
+    );
+
+    let callback = approve_consent(url, "approve").await;
+    let page = reqwest::get(&callback).await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK, "{}", page.text().await.unwrap());
+    let connections: Vec<Connection> = admin
+        .get_ok(&format!("/api/v1/tenants/{}/connections", tenant.id))
+        .await;
+    let connection = connections
+        .iter()
+        .find(|c| c.provider == "salesforce")
+        .expect("connected");
+    assert_eq!(connection.provider_name, "Salesforce");
+    assert!(connection.account_id.starts_with("00D"), "{connection:?}");
+    assert_eq!(connection.status, ConnectionStatus::Healthy);
+    // Salesforce does not say when a token expires: refreshed after a 401 instead.
+    assert!(connection.access_expires_at.is_none());
+    let check: ConnectionCheck = admin
+        .post_ok(
+            &format!("/api/v1/tenants/{}/connections/{}/test", tenant.id, connection.id),
+            &json!({}),
+        )
+        .await;
+    assert!(check.ok, "{}", check.message);
+
+    // An expired session is refreshed on the 401, transparently.
+    let control = format!("{}/sandbox/_control/salesforce/accounts/wayne-sandbox", app.address);
+    reqwest::Client::new()
+        .post(format!("{control}/tokens/expire"))
+        .send()
+        .await
+        .unwrap();
+    let check: ConnectionCheck = admin
+        .post_ok(
+            &format!("/api/v1/tenants/{}/connections/{}/test", tenant.id, connection.id),
+            &json!({}),
+        )
+        .await;
+    assert!(check.ok, "{}", check.message);
+    assert!(check.connection.last_refreshed_at > connection.last_refreshed_at);
+
+    let response = admin
+        .delete(&format!("/api/v1/tenants/{}/connections/{}", tenant.id, connection.id))
+        .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    let audit: AuditPage = admin.get_ok(&format!("/api/v1/tenants/{}/audit", tenant.id)).await;
+    assert_eq!(audit.entries[0].details["revocation"], "revoked at the CRM");
 }

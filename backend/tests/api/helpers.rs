@@ -500,3 +500,20 @@ pub async fn approve_consent(authorize_url: &str, decision: &str) -> String {
     assert_eq!(answer.status(), StatusCode::FOUND, "consent answer");
     answer.headers()["location"].to_str().unwrap().to_string()
 }
+
+impl SandboxServer {
+    /// A never-expiring token for a Salesforce sandbox org, and its instance URL.
+    pub async fn salesforce_credential(&self, account: &str) -> tandem::connectors::Credential {
+        let token = self
+            .control(
+                "POST",
+                &format!("/salesforce/accounts/{account}/tokens/static"),
+                Value::Null,
+            )
+            .await;
+        tandem::connectors::Credential {
+            access_token: SecretString::from(token["access_token"].as_str().unwrap().to_string()),
+            base_url: format!("{}/salesforce/{account}", self.base),
+        }
+    }
+}

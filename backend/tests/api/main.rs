@@ -11,6 +11,7 @@ mod auth;
 mod cli;
 mod connections;
 mod connector_hubspot;
+mod connector_salesforce;
 mod errors;
 mod isolation;
 mod operations;

@@ -9,6 +9,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod connections;
 pub mod docs;
 pub mod environments;
 pub mod tenants;

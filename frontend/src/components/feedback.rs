@@ -113,3 +113,22 @@ pub fn invalid(error: RwSignal<Option<ApiFailure>>, field: &'static str) -> impl
         })
     }
 }
+
+/// Good news about something that just happened ("HubSpot connected"), until it is dismissed.
+#[component]
+pub fn Notice(on_dismiss: Callback<()>, #[prop(optional)] testid: &'static str, children: Children) -> impl IntoView {
+    let testid = if testid.is_empty() { "notice" } else { testid };
+    view! {
+        <div class="banner banner-success notice" role="status" data-testid=testid>
+            <div class="notice-body">{children()}</div>
+            <button
+                type="button"
+                class="button secondary small"
+                data-testid="dismiss-notice"
+                on:click=move |_| on_dismiss.run(())
+            >
+                "Dismiss"
+            </button>
+        </div>
+    }
+}

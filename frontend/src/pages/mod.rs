@@ -3,6 +3,7 @@
 pub mod api_docs;
 pub mod api_keys;
 pub mod audit;
+pub mod connections;
 pub mod environments;
 pub mod home;
 pub mod login;

@@ -206,17 +206,7 @@ impl HubSpotConnector {
 }
 
 fn record_callout(method: &Method, path: &str, status: Option<u16>, elapsed: std::time::Duration) {
-    let status_label = status.map_or_else(|| "error".to_string(), |s| s.to_string());
-    metrics::counter!("crm_callouts_total", "provider" => "hubspot", "status" => status_label.clone()).increment(1);
-    metrics::histogram!("crm_callout_duration_seconds", "provider" => "hubspot").record(elapsed.as_secs_f64());
-    tracing::info!(
-        provider = "hubspot",
-        %method,
-        path,
-        status = %status_label,
-        duration_ms = elapsed.as_millis() as u64,
-        "CRM callout"
-    );
+    super::callout::record("hubspot", method, path, status, elapsed);
 }
 
 /// Pairs batch results with inputs. HubSpot does not promise result order, so results are

@@ -1,0 +1,465 @@
+//! Salesforce REST API (crm-apis.md §1; official-clients.md §2), against an org's instance URL.
+//!
+//! Changes are read with SOQL on `queryAll` (so deletions come too), ordered by
+//! `SystemModstamp, Id` and resumed after `(stamp, id)`: a complete order, so ties are safe.
+//! Writes go through sObject Collections (200 records a call, one result per record).
+
+mod errors;
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use reqwest::{Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value, json};
+
+use super::catalogue::{Provider, SALESFORCE};
+use super::{
+    AccountIdentity, ChangeCursor, ChangePage, Connector, ConnectorError, Credential, FieldMeta, FieldType, Fields,
+    ObjectKind, ObjectMeta, PicklistOption, Record, WriteResults, Written,
+};
+
+pub const API_VERSION: &str = "v62.0";
+const COLLECTION_MAX: usize = 200;
+const QUERY_MAX: usize = 2000;
+
+pub struct SalesforceConnector {
+    http: reqwest::Client,
+}
+
+pub fn object_name(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::Contact => "Contact",
+        ObjectKind::Company => "Account",
+        ObjectKind::Deal => "Opportunity",
+        ObjectKind::Product => "Product2",
+        ObjectKind::LineItem => "OpportunityLineItem",
+        ObjectKind::Appointment => "Event",
+    }
+}
+
+/// Salesforce prints times as `2024-05-01T10:00:00.000+0000`.
+fn parse_time(value: &Value) -> Option<DateTime<Utc>> {
+    let text = value.as_str()?;
+    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z")
+        .or_else(|_| DateTime::parse_from_rfc3339(text))
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn to_record(json: &Value) -> Result<Record, ConnectorError> {
+    let object = json
+        .as_object()
+        .ok_or_else(|| ConnectorError::protocol("a Salesforce record that is not an object"))?;
+    let id = object
+        .get("Id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| ConnectorError::protocol("a Salesforce record without Id"))?;
+    let modified_at = object
+        .get("SystemModstamp")
+        .or_else(|| object.get("LastModifiedDate"))
+        .and_then(parse_time)
+        .ok_or_else(|| ConnectorError::protocol(format!("Salesforce record {id} has no SystemModstamp")))?;
+    let deleted = object.get("IsDeleted").and_then(Value::as_bool).unwrap_or(false);
+    let fields = object
+        .iter()
+        .filter(|(k, _)| *k != "attributes")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    Ok(Record {
+        id: id.to_string(),
+        fields,
+        modified_at,
+        deleted,
+    })
+}
+
+/// A SOQL string literal.
+fn quote(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Field names go into SOQL as they are: refuse anything that is not a plain field name.
+fn check_field(name: &str) -> Result<&str, ConnectorError> {
+    if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+        Ok(name)
+    } else {
+        Err(ConnectorError::Validation {
+            field: Some(name.into()),
+            code: "INVALID_FIELD".into(),
+            message: format!("{name:?} is not a field name"),
+        })
+    }
+}
+
+fn select_list(fields: &[String]) -> Result<String, ConnectorError> {
+    let mut names: Vec<&str> = vec!["Id", "SystemModstamp", "IsDeleted"];
+    for field in fields {
+        let field = check_field(field)?;
+        if !names.contains(&field) {
+            names.push(field);
+        }
+    }
+    Ok(names.join(", "))
+}
+
+fn with_type(kind: ObjectKind, fields: &Fields) -> Value {
+    let mut record: Map<String, Value> = fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    record.insert("attributes".into(), json!({ "type": object_name(kind) }));
+    Value::Object(record)
+}
+
+/// One result per record of a collection call.
+fn collection_results(json: &Value, count: usize, upsert: bool) -> Result<WriteResults, ConnectorError> {
+    let results = json
+        .as_array()
+        .ok_or_else(|| ConnectorError::protocol("a collection call answered without a result list"))?;
+    if results.len() != count {
+        return Err(ConnectorError::protocol(format!(
+            "{count} records sent, {} results received",
+            results.len()
+        )));
+    }
+    Ok(results
+        .iter()
+        .map(|result| {
+            if result.get("success").and_then(Value::as_bool) == Some(true) {
+                let id = result
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| ConnectorError::protocol("a success without an id"))?;
+                let created = if upsert {
+                    result.get("created").and_then(Value::as_bool).unwrap_or(false)
+                } else {
+                    true
+                };
+                Ok(Written {
+                    id: id.to_string(),
+                    created,
+                })
+            } else {
+                let error = result.pointer("/errors/0").cloned().unwrap_or(Value::Null);
+                Err(errors::from_entry(
+                    error
+                        .get("statusCode")
+                        .and_then(Value::as_str)
+                        .unwrap_or("UNKNOWN_EXCEPTION"),
+                    error
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("the record was not saved"),
+                    error.get("fields"),
+                    400,
+                ))
+            }
+        })
+        .collect())
+}
+
+impl SalesforceConnector {
+    pub fn new(http: reqwest::Client) -> SalesforceConnector {
+        SalesforceConnector { http }
+    }
+
+    async fn call(
+        &self,
+        credential: &Credential,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, Value), ConnectorError> {
+        let url = format!("{}{path}", credential.base_url.trim_end_matches('/'));
+        let mut request = self
+            .http
+            .request(method.clone(), &url)
+            .bearer_auth(credential.access_token.expose_secret())
+            .query(query);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let started = Instant::now();
+        let response = request.send().await;
+        let elapsed = started.elapsed();
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => {
+                super::callout::record("salesforce", &method, path, None, elapsed);
+                return Err(ConnectorError::transport(&error));
+            }
+        };
+        let status = response.status();
+        if let Some(usage) = response
+            .headers()
+            .get("sforce-limit-info")
+            .and_then(|v| v.to_str().ok())
+        {
+            tracing::debug!(usage, "Salesforce API usage");
+        }
+        let bytes = response.bytes().await.map_err(|e| ConnectorError::transport(&e))?;
+        super::callout::record("salesforce", &method, path, Some(status.as_u16()), elapsed);
+        if status.is_success() {
+            let json = if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+            };
+            return Ok((status, json));
+        }
+        Err(errors::classify(status, &bytes))
+    }
+
+    fn data(path: &str) -> String {
+        format!("/services/data/{API_VERSION}{path}")
+    }
+}
+
+#[async_trait]
+impl Connector for SalesforceConnector {
+    fn provider(&self) -> &'static Provider {
+        &SALESFORCE
+    }
+
+    async fn identity(&self, credential: &Credential) -> Result<AccountIdentity, ConnectorError> {
+        let (_, json) = self
+            .call(credential, Method::GET, "/services/oauth2/userinfo", &[], None)
+            .await?;
+        let org = json
+            .get("organization_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ConnectorError::protocol("userinfo without organization_id"))?;
+        let username = json.get("preferred_username").and_then(Value::as_str);
+        // The org's "My Domain" part of the username is the most recognisable name userinfo gives.
+        let name = username
+            .and_then(|u| u.split_once('@'))
+            .map_or_else(|| format!("Salesforce org {org}"), |(_, d)| d.to_string());
+        Ok(AccountIdentity {
+            account_id: org.to_string(),
+            account_name: name,
+            user: username.map(str::to_string),
+        })
+    }
+
+    async fn describe(&self, credential: &Credential, kind: ObjectKind) -> Result<ObjectMeta, ConnectorError> {
+        let path = Self::data(&format!("/sobjects/{}/describe", object_name(kind)));
+        let (_, json) = self.call(credential, Method::GET, &path, &[], None).await?;
+        let flag = |f: &Value, name: &str| f.get(name).and_then(Value::as_bool).unwrap_or(false);
+        let fields = json
+            .get("fields")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ConnectorError::protocol("describe without fields"))?
+            .iter()
+            .map(|f| FieldMeta {
+                name: f.get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+                label: f.get("label").and_then(Value::as_str).unwrap_or_default().to_string(),
+                field_type: match f.get("type").and_then(Value::as_str).unwrap_or_default() {
+                    "email" => FieldType::Email,
+                    "phone" => FieldType::Phone,
+                    "double" | "int" | "long" => FieldType::Number,
+                    "currency" => FieldType::Currency,
+                    "percent" => FieldType::Percent,
+                    "date" => FieldType::Date,
+                    "datetime" => FieldType::DateTime,
+                    "boolean" => FieldType::Bool,
+                    "picklist" => FieldType::Picklist,
+                    "multipicklist" => FieldType::MultiPicklist,
+                    "reference" => FieldType::Reference,
+                    "id" => FieldType::Id,
+                    _ => FieldType::Text,
+                },
+                required: !flag(f, "nillable") && flag(f, "createable") && !flag(f, "defaultedOnCreate"),
+                read_only: !flag(f, "createable") && !flag(f, "updateable"),
+                unique: flag(f, "unique") || flag(f, "externalId"),
+                custom: flag(f, "custom"),
+                options: f
+                    .get("picklistValues")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(|o| PicklistOption {
+                        value: o.get("value").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        label: o.get("label").and_then(Value::as_str).unwrap_or_default().to_string(),
+                        active: o.get("active").and_then(Value::as_bool).unwrap_or(true),
+                    })
+                    .collect(),
+            })
+            .collect();
+        Ok(ObjectMeta {
+            kind,
+            crm_name: object_name(kind).to_string(),
+            fields,
+        })
+    }
+
+    async fn get(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        id: &str,
+        fields: &[String],
+    ) -> Result<Option<Record>, ConnectorError> {
+        let path = Self::data(&format!("/sobjects/{}/{}", object_name(kind), check_field(id)?));
+        let query = [("fields", select_list(fields)?.replace(' ', ""))];
+        match self.call(credential, Method::GET, &path, &query, None).await {
+            Ok((_, json)) => to_record(&json).map(Some),
+            Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn changes(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        since: Option<&ChangeCursor>,
+        fields: &[String],
+        page_size: usize,
+    ) -> Result<ChangePage, ConnectorError> {
+        let limit = page_size.clamp(1, QUERY_MAX);
+        let filter = match since {
+            None => String::new(),
+            Some(cursor) => {
+                // SystemModstamp has whole seconds in Salesforce, so a literal to the second is exact.
+                let at = cursor.modified_at.format("%Y-%m-%dT%H:%M:%SZ");
+                format!(
+                    " WHERE SystemModstamp > {at} OR (SystemModstamp = {at} AND Id > {})",
+                    quote(&cursor.id)
+                )
+            }
+        };
+        let soql = format!(
+            "SELECT {} FROM {}{filter} ORDER BY SystemModstamp ASC, Id ASC LIMIT {limit}",
+            select_list(fields)?,
+            object_name(kind)
+        );
+        let (_, json) = self
+            .call(credential, Method::GET, &Self::data("/queryAll"), &[("q", soql)], None)
+            .await?;
+        let records = json
+            .get("records")
+            .and_then(Value::as_array)
+            .ok_or_else(|| ConnectorError::protocol("a query answered without records"))?
+            .iter()
+            .map(to_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        let cursor = records.last().map(|r| ChangeCursor {
+            modified_at: r.modified_at,
+            id: r.id.clone(),
+        });
+        let more = records.len() == limit;
+        Ok(ChangePage {
+            cursor: cursor.or_else(|| since.cloned()),
+            records,
+            more,
+        })
+    }
+
+    async fn create(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &[Fields],
+    ) -> Result<WriteResults, ConnectorError> {
+        let mut results = Vec::with_capacity(records.len());
+        for chunk in records.chunks(COLLECTION_MAX) {
+            let body =
+                json!({ "allOrNone": false, "records": chunk.iter().map(|f| with_type(kind, f)).collect::<Vec<_>>() });
+            let (_, json) = self
+                .call(
+                    credential,
+                    Method::POST,
+                    &Self::data("/composite/sobjects"),
+                    &[],
+                    Some(&body),
+                )
+                .await?;
+            results.extend(collection_results(&json, chunk.len(), false)?);
+        }
+        Ok(results)
+    }
+
+    async fn update(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &[(String, Fields)],
+    ) -> Result<WriteResults, ConnectorError> {
+        let mut results = Vec::with_capacity(records.len());
+        for chunk in records.chunks(COLLECTION_MAX) {
+            let body = json!({
+                "allOrNone": false,
+                "records": chunk.iter().map(|(id, f)| {
+                    let mut record = with_type(kind, f);
+                    record["id"] = json!(id);
+                    record
+                }).collect::<Vec<_>>(),
+            });
+            let (_, json) = self
+                .call(
+                    credential,
+                    Method::PATCH,
+                    &Self::data("/composite/sobjects"),
+                    &[],
+                    Some(&body),
+                )
+                .await?;
+            results.extend(
+                collection_results(&json, chunk.len(), false)?
+                    .into_iter()
+                    .map(|r| r.map(|w| Written { created: false, ..w })),
+            );
+        }
+        Ok(results)
+    }
+
+    async fn upsert(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        key_field: &str,
+        records: &[Fields],
+    ) -> Result<WriteResults, ConnectorError> {
+        let path = Self::data(&format!(
+            "/composite/sobjects/{}/{}",
+            object_name(kind),
+            check_field(key_field)?
+        ));
+        let mut results = Vec::with_capacity(records.len());
+        for chunk in records.chunks(COLLECTION_MAX) {
+            let body =
+                json!({ "allOrNone": false, "records": chunk.iter().map(|f| with_type(kind, f)).collect::<Vec<_>>() });
+            let (_, json) = self.call(credential, Method::PATCH, &path, &[], Some(&body)).await?;
+            results.extend(collection_results(&json, chunk.len(), true)?);
+        }
+        Ok(results)
+    }
+
+    async fn delete(&self, credential: &Credential, _kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError> {
+        for chunk in ids.chunks(COLLECTION_MAX) {
+            let ids = chunk
+                .iter()
+                .map(|id| check_field(id).map(str::to_string))
+                .collect::<Result<Vec<_>, _>>()?
+                .join(",");
+            let query = [("ids", ids), ("allOrNone", "false".to_string())];
+            let (_, json) = self
+                .call(
+                    credential,
+                    Method::DELETE,
+                    &Self::data("/composite/sobjects"),
+                    &query,
+                    None,
+                )
+                .await?;
+            for result in collection_results(&json, chunk.len(), false)? {
+                // Already gone is as deleted as it gets.
+                match result {
+                    Ok(_) | Err(ConnectorError::NotFound { .. }) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+        }
+        Ok(())
+    }
+}
