@@ -326,3 +326,26 @@ test('a list that fails to load says so, and Retry recovers', async ({ page, err
   await expect(page.getByTestId('error-banner')).toHaveCount(0);
   await expect(page.getByTestId('provider-card')).toHaveCount(8);
 });
+
+test('Salesforce connects through its own consent page, with PKCE, in the demo production environment', async ({ page }) => {
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const demo = await openDemoTenant(page);
+  await page.goto(`/t/${demo}/connections?environment=production`);
+  const salesforce = card(page, 'salesforce');
+  await expect(salesforce).toHaveAttribute('data-state', 'not-connected');
+  await salesforce.getByTestId('connect-button').click();
+  // Demo tenants reach Tandem's Salesforce sandbox even in production; the request carries PKCE.
+  await expect(page).toHaveURL(/\/sandbox\/salesforce\/demo-production\/services\/oauth2\/authorize\?.*code_challenge=/);
+  await expect(page.getByText('Salesforce sandbox')).toBeVisible();
+  await shot(page, 'connections-salesforce-consent');
+  await page.getByRole('button', { name: 'Approve' }).click();
+
+  await expect(page).toHaveURL(new RegExp(`/t/${demo}/connections\\?environment=production$`));
+  await expect(page.getByTestId('connected-notice')).toContainText(/Salesforce connected: \S/);
+  await expect(salesforce).toHaveAttribute('data-state', 'connected');
+  await expect(salesforce.getByTestId('connection-status')).toHaveText('Healthy');
+  await expect(salesforce.getByTestId('account-name')).toContainText('demo-production');
+  await salesforce.getByTestId('test-button').click();
+  await expect(salesforce.getByTestId('check-result')).toHaveAttribute('data-ok', 'true');
+  await shotFromTop(page, 'connections-salesforce-connected');
+});
