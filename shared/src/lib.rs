@@ -6,6 +6,7 @@
 pub mod api;
 pub mod error;
 pub mod ids;
+pub mod model;
 pub mod roles;
 
 pub use error::{ErrorBody, ErrorCode};

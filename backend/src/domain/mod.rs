@@ -1,11 +1,13 @@
 //! Parsed, always-valid values. Raw input becomes one of these at the edge, or a `FieldError`
 //! that names the field and says what is wrong.
 
+mod app_record;
 mod email;
 mod name;
 mod password;
 mod slug;
 
+pub use app_record::AppRecord;
 pub use email::Email;
 pub use name::Name;
 pub use password::NewPassword;

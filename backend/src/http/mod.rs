@@ -14,6 +14,7 @@ pub mod health;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod records;
 pub mod tenants;
 pub mod ui;
 pub mod users;
@@ -133,7 +134,11 @@ pub fn build_app(
                 .service(connections::test::test_connection)
                 .service(connections::delete::disconnect)
                 .service(oauth::callback::oauth_callback)
-                .service(app::whoami::whoami),
+                .service(app::whoami::whoami)
+                .service(records::batch::push_batch)
+                .service(records::put::put_record)
+                .service(records::get::get_record)
+                .service(records::delete::delete_record),
         )
         .service(health::healthz)
         .service(health::readyz)

@@ -8,6 +8,7 @@
 //! Every function that touches tenant data takes the `TenantId` and filters by it.
 
 pub mod api_keys;
+pub mod app_records;
 pub mod audit;
 pub mod connections;
 pub mod environments;

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod connections;
 pub mod environments;
+pub mod records;
 pub mod tenants;
 pub mod users;
 

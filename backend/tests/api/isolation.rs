@@ -43,6 +43,13 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
     ("get", "/readyz", "no tenant data"),
 ];
 
+/// App routes whose ids are the app's own names, resolved inside the key's tenant: writing with B's
+/// external id creates or changes A's record of that name, never B's (checked at the end).
+const OWN_SCOPE_WRITES: &[(&str, &str)] = &[
+    ("put", "/api/v1/records/{object}/{external_id}"),
+    ("post", "/api/v1/records/{object}/batch"),
+];
+
 struct Side {
     tenant: Tenant,
     admin: Client,
@@ -67,6 +74,14 @@ async fn side(app: &TestApp, name: &str) -> Side {
         )
         .await;
     let connection = connect_sandbox(&admin, tenant.id, "hubspot", "sandbox").await;
+    let pushed = reqwest::Client::new()
+        .put(format!("{}/api/v1/records/contact/{}-record", app.address, tenant.slug))
+        .bearer_auth(&key.secret)
+        .json(&json!({ "email": format!("owner@{}.example.com", tenant.slug) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), StatusCode::OK);
     Side {
         tenant,
         admin,
@@ -89,6 +104,9 @@ fn sample_body(schema: &str) -> Value {
         "CreateTenantRequest" => json!({ "name": "New tenant" }),
         "LoginRequest" => json!({ "email": "x@example.com", "password": "whatever-password" }),
         "StartConnectRequest" => json!({ "provider": "hubspot", "environment": "sandbox" }),
+        "BatchPush" => {
+            json!({ "records": [{ "external_id": "tenant-b-record", "data": { "email": "intruder@example.com" } }] })
+        }
         other => panic!("no sample body for request schema {other}: add one to isolation.rs"),
     }
 }
@@ -115,10 +133,26 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
         ("user_id", b.user.id.to_string()),
         ("key_id", b.key.id.to_string()),
         ("connection_id", b.connection.id.to_string()),
+        ("object", "contact".to_string()),
+        ("external_id", "tenant-b-record".to_string()),
     ]);
     let mut checked = 0;
-    for (path, item) in doc["paths"].as_object().unwrap() {
-        for (method, operation) in item.as_object().unwrap() {
+    // Writes into A's own scope go last, so that they cannot turn B's ids into A's records
+    // before the reads and deletes have been tried with them.
+    let mut operations: Vec<(&String, &String, &Value)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .iter()
+                .map(move |(method, op)| (path, method, op))
+        })
+        .collect();
+    operations.sort_by_key(|(path, method, _)| OWN_SCOPE_WRITES.iter().any(|(m, p)| m == method && p == path));
+    for (path, method, operation) in operations {
+        {
             let params: Vec<&str> = path
                 .split('/')
                 .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
@@ -130,10 +164,16 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
                 );
                 continue;
             }
-            let body = request_schema(operation).map(|schema| sample_body(&schema));
+            let body = request_schema(operation)
+                .map(|schema| sample_body(&schema))
+                .or_else(|| {
+                    // Records take any object's schema, so their PUT declares a plain object.
+                    (operation["requestBody"].is_object()).then(|| json!({ "email": "intruder@example.com" }))
+                });
+            let own_scope_write = OWN_SCOPE_WRITES.iter().any(|(m, p)| *m == method && p == path);
             // All of B's ids; then A's tenant with B's other ids.
             let mut variants = vec![b_ids.clone()];
-            if params.len() > 1 {
+            if params.contains(&"tenant_id") && params.len() > 1 {
                 let mut mixed = b_ids.clone();
                 mixed.insert("tenant_id", a.tenant.id.to_string());
                 variants.push(mixed);
@@ -162,6 +202,15 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
                 };
                 let status = response.status();
                 let text = response.text().await.unwrap();
+                if own_scope_write {
+                    assert_eq!(
+                        status,
+                        StatusCode::OK,
+                        "{method} {url} as tenant A writes A's own record: {text}"
+                    );
+                    checked += 1;
+                    continue;
+                }
                 assert_eq!(status, StatusCode::NOT_FOUND, "{method} {url} as tenant A: {text}");
                 assert!(text.contains("\"not_found\""), "{method} {url}: {text}");
                 checked += 1;
@@ -215,4 +264,19 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
         !b_audit.to_string().contains("admin@tenant-a"),
         "A left no trace in B's log"
     );
+    let b_record: Value = expect_json(
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/records/contact/tenant-b-record", app.address))
+            .bearer_auth(&b.key_secret)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        b_record["data"]["email"], "owner@tenant-b.example.com",
+        "A's writes went to A's own record"
+    );
+    assert_eq!(b_record["version"], 1);
 }

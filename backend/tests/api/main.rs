@@ -15,6 +15,7 @@ mod connector_salesforce;
 mod errors;
 mod isolation;
 mod operations;
+mod records;
 mod roles;
 mod sandbox;
 mod sandbox_salesforce;

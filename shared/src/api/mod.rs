@@ -5,5 +5,6 @@ pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod health;
+pub mod records;
 pub mod tenants;
 pub mod users;

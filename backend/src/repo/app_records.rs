@@ -1,0 +1,109 @@
+//! Records the operator's app pushed, per tenant environment.
+
+use serde_json::Value;
+use tandem_shared::api::records::StoredRecord;
+use tandem_shared::ids::{EnvironmentId, TenantId};
+use tandem_shared::model::AppObject;
+
+use super::{Exec, RepoError, to_datetime};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    object: String,
+    external_id: String,
+    payload: String,
+    content_hash: String,
+    version: i64,
+    deleted_at: Option<i64>,
+    updated_at: i64,
+}
+
+impl TryFrom<Row> for StoredRecord {
+    type Error = RepoError;
+    fn try_from(row: Row) -> Result<Self, RepoError> {
+        Ok(StoredRecord {
+            object: AppObject::parse(&row.object)
+                .ok_or_else(|| RepoError::Corrupt(format!("object {:?}", row.object)))?,
+            external_id: row.external_id,
+            data: serde_json::from_str(&row.payload).map_err(|e| RepoError::Corrupt(format!("record payload: {e}")))?,
+            content_hash: row.content_hash,
+            version: row.version,
+            deleted: row.deleted_at.is_some(),
+            updated_at: to_datetime(row.updated_at),
+        })
+    }
+}
+
+pub async fn get<'c>(
+    exec: impl Exec<'c>,
+    environment_id: EnvironmentId,
+    object: AppObject,
+    external_id: &str,
+) -> Result<Option<StoredRecord>, RepoError> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT object, external_id, payload, content_hash, version, deleted_at, updated_at FROM app_records \
+         WHERE environment_id = $1 AND object = $2 AND external_id = $3",
+    )
+    .bind(environment_id.to_string())
+    .bind(object.as_str())
+    .bind(external_id)
+    .fetch_optional(exec)
+    .await?;
+    row.map(StoredRecord::try_from).transpose()
+}
+
+pub struct Upsert<'a> {
+    pub tenant_id: TenantId,
+    pub environment_id: EnvironmentId,
+    pub object: AppObject,
+    pub external_id: &'a str,
+    pub payload: &'a Value,
+    pub content_hash: &'a str,
+    pub now_ms: i64,
+}
+
+/// Stores the record if its content changed (or it was deleted). Returns the new version, or
+/// `None` when the content was already there and nothing was written.
+pub async fn upsert_if_changed<'c>(exec: impl Exec<'c>, record: Upsert<'_>) -> Result<Option<i64>, RepoError> {
+    let version: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO app_records (tenant_id, environment_id, object, external_id, payload, content_hash, version, \
+                                  deleted_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, NULL, $7, $7) \
+         ON CONFLICT (environment_id, object, external_id) DO UPDATE SET \
+           payload = excluded.payload, content_hash = excluded.content_hash, version = app_records.version + 1, \
+           deleted_at = NULL, updated_at = excluded.updated_at \
+         WHERE app_records.content_hash <> excluded.content_hash OR app_records.deleted_at IS NOT NULL \
+         RETURNING version",
+    )
+    .bind(record.tenant_id.to_string())
+    .bind(record.environment_id.to_string())
+    .bind(record.object.as_str())
+    .bind(record.external_id)
+    .bind(record.payload.to_string())
+    .bind(record.content_hash)
+    .bind(record.now_ms)
+    .fetch_optional(exec)
+    .await?;
+    Ok(version)
+}
+
+/// Marks the record deleted (it stays, so the deletion can be synced); returns its new version,
+/// or `None` if there is no such live record.
+pub async fn mark_deleted<'c>(
+    exec: impl Exec<'c>,
+    environment_id: EnvironmentId,
+    object: AppObject,
+    external_id: &str,
+    now_ms: i64,
+) -> Result<Option<i64>, RepoError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE app_records SET deleted_at = $1, updated_at = $1, version = version + 1 \
+         WHERE environment_id = $2 AND object = $3 AND external_id = $4 AND deleted_at IS NULL RETURNING version",
+    )
+    .bind(now_ms)
+    .bind(environment_id.to_string())
+    .bind(object.as_str())
+    .bind(external_id)
+    .fetch_optional(exec)
+    .await?)
+}

@@ -1,0 +1,209 @@
+//! Records pushed by the operator's app with a tenant API key: parsed into the unified model,
+//! stored per environment with a content hash. Pushing the same content again changes nothing,
+//! so it will cost no CRM call; a batch is written in one transaction, and a bad record fails
+//! alone, with every field at fault named.
+
+use serde_json::Value;
+use tandem_shared::api::records::{
+    BatchPush, BatchPushResult, MAX_BATCH, PushOutcome, PushResult, RecordFieldError, StoredRecord,
+};
+use tandem_shared::model::AppObject;
+
+use super::ServiceError;
+use crate::auth::AppPrincipal;
+use crate::domain::{AppRecord, FieldError};
+use crate::repo::app_records::{self, Upsert};
+use crate::repo::{Db, Exec, now_ms};
+
+fn check_external_id(external_id: &str) -> Result<(), RecordFieldError> {
+    let problem = if external_id.trim().is_empty() {
+        Some("is required")
+    } else if external_id.chars().count() > 255 {
+        Some("is longer than 255 characters")
+    } else if external_id.chars().any(char::is_control) {
+        Some("contains control characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => Err(RecordFieldError {
+            field: "external_id".into(),
+            message: message.into(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// One record, stored if new or changed.
+async fn store<'c>(
+    exec: impl Exec<'c>,
+    app: &AppPrincipal,
+    object: AppObject,
+    external_id: &str,
+    data: &Value,
+) -> Result<PushResult, ServiceError> {
+    let invalid = |errors: Vec<RecordFieldError>| PushResult {
+        external_id: external_id.to_string(),
+        outcome: PushOutcome::Invalid,
+        version: None,
+        errors,
+    };
+    if let Err(error) = check_external_id(external_id) {
+        return Ok(invalid(vec![error]));
+    }
+    let record = match AppRecord::parse(object, data) {
+        Ok(record) => record,
+        Err(errors) => return Ok(invalid(errors)),
+    };
+    let payload = record.to_json();
+    let hash = record.content_hash();
+    let version = app_records::upsert_if_changed(
+        exec,
+        Upsert {
+            tenant_id: app.tenant_id,
+            environment_id: app.environment_id,
+            object,
+            external_id,
+            payload: &payload,
+            content_hash: &hash,
+            now_ms: now_ms(),
+        },
+    )
+    .await?;
+    let outcome = match version {
+        Some(1) => PushOutcome::Created,
+        Some(_) => PushOutcome::Updated,
+        None => PushOutcome::Unchanged,
+    };
+    metrics::counter!("app_records_pushed_total", "object" => object.as_str(), "outcome" => outcome_name(outcome))
+        .increment(1);
+    Ok(PushResult {
+        external_id: external_id.to_string(),
+        outcome,
+        version,
+        errors: Vec::new(),
+    })
+}
+
+fn outcome_name(outcome: PushOutcome) -> &'static str {
+    match outcome {
+        PushOutcome::Created => "created",
+        PushOutcome::Updated => "updated",
+        PushOutcome::Unchanged => "unchanged",
+        PushOutcome::Deleted => "deleted",
+        PushOutcome::Invalid => "invalid",
+    }
+}
+
+/// `PUT /records/{object}/{external_id}`: an invalid record is refused with its first field named
+/// and every problem in the message.
+pub async fn push(
+    db: &Db,
+    app: &AppPrincipal,
+    object: AppObject,
+    external_id: &str,
+    data: &Value,
+) -> Result<PushResult, ServiceError> {
+    let mut result = store(db.pool(), app, object, external_id, data).await?;
+    if result.outcome == PushOutcome::Invalid {
+        let first = result.errors.remove(0);
+        let rest: Vec<String> = result
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        let message = if rest.is_empty() {
+            first.message
+        } else {
+            format!("{}; also {}", first.message, rest.join("; "))
+        };
+        return Err(FieldError::new(first.field, message).into());
+    }
+    if result.version.is_none() {
+        result.version = app_records::get(db.pool(), app.environment_id, object, external_id)
+            .await?
+            .map(|r| r.version);
+    }
+    Ok(result)
+}
+
+pub async fn push_batch(
+    db: &Db,
+    app: &AppPrincipal,
+    object: AppObject,
+    batch: BatchPush,
+) -> Result<BatchPushResult, ServiceError> {
+    if batch.records.len() > MAX_BATCH {
+        return Err(FieldError::new(
+            "records",
+            format!("a batch holds at most {MAX_BATCH} records, not {}", batch.records.len()),
+        )
+        .into());
+    }
+    let mut results = Vec::with_capacity(batch.records.len());
+    let mut seen = std::collections::HashSet::new();
+    let mut tx = db.begin().await?;
+    for record in &batch.records {
+        if !seen.insert(record.external_id.as_str()) {
+            results.push(PushResult {
+                external_id: record.external_id.clone(),
+                outcome: PushOutcome::Invalid,
+                version: None,
+                errors: vec![RecordFieldError {
+                    field: "external_id".into(),
+                    message: "appears more than once in this batch".into(),
+                }],
+            });
+            continue;
+        }
+        results.push(store(&mut *tx, app, object, &record.external_id, &record.data).await?);
+    }
+    tx.commit().await?;
+    let count = |outcome| results.iter().filter(|r| r.outcome == outcome).count();
+    Ok(BatchPushResult {
+        created: count(PushOutcome::Created),
+        updated: count(PushOutcome::Updated),
+        unchanged: count(PushOutcome::Unchanged),
+        invalid: count(PushOutcome::Invalid),
+        results,
+    })
+}
+
+pub async fn get(
+    db: &Db,
+    app: &AppPrincipal,
+    object: AppObject,
+    external_id: &str,
+) -> Result<StoredRecord, ServiceError> {
+    app_records::get(db.pool(), app.environment_id, object, external_id)
+        .await?
+        .ok_or(ServiceError::NotFound("record"))
+}
+
+pub async fn delete(
+    db: &Db,
+    app: &AppPrincipal,
+    object: AppObject,
+    external_id: &str,
+) -> Result<PushResult, ServiceError> {
+    let version = app_records::mark_deleted(db.pool(), app.environment_id, object, external_id, now_ms())
+        .await?
+        .ok_or(ServiceError::NotFound("record"))?;
+    Ok(PushResult {
+        external_id: external_id.to_string(),
+        outcome: PushOutcome::Deleted,
+        version: Some(version),
+        errors: Vec::new(),
+    })
+}
+
+/// The object named in the path.
+pub fn object(name: &str) -> Result<AppObject, ServiceError> {
+    AppObject::parse(name).ok_or_else(|| {
+        FieldError::new(
+            "object",
+            format!("{name:?} is not one of contact, company, deal, appointment"),
+        )
+        .into()
+    })
+}
