@@ -59,6 +59,8 @@ pub struct Upsert<'a> {
     pub external_id: &'a str,
     pub payload: &'a Value,
     pub content_hash: &'a str,
+    /// From `change_sequences::take` earlier in the same transaction.
+    pub change_seq: i64,
     pub now_ms: i64,
 }
 
@@ -67,11 +69,11 @@ pub struct Upsert<'a> {
 pub async fn upsert_if_changed<'c>(exec: impl Exec<'c>, record: Upsert<'_>) -> Result<Option<i64>, RepoError> {
     let version: Option<i64> = sqlx::query_scalar(
         "INSERT INTO app_records (tenant_id, environment_id, object, external_id, payload, content_hash, version, \
-                                  deleted_at, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, 1, NULL, $7, $7) \
+                                  change_seq, deleted_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $8, NULL, $7, $7) \
          ON CONFLICT (environment_id, object, external_id) DO UPDATE SET \
            payload = excluded.payload, content_hash = excluded.content_hash, version = app_records.version + 1, \
-           deleted_at = NULL, updated_at = excluded.updated_at \
+           change_seq = excluded.change_seq, deleted_at = NULL, updated_at = excluded.updated_at \
          WHERE app_records.content_hash <> excluded.content_hash OR app_records.deleted_at IS NOT NULL \
          RETURNING version",
     )
@@ -82,6 +84,7 @@ pub async fn upsert_if_changed<'c>(exec: impl Exec<'c>, record: Upsert<'_>) -> R
     .bind(record.payload.to_string())
     .bind(record.content_hash)
     .bind(record.now_ms)
+    .bind(record.change_seq)
     .fetch_optional(exec)
     .await?;
     Ok(version)
@@ -94,16 +97,18 @@ pub async fn mark_deleted<'c>(
     environment_id: EnvironmentId,
     object: AppObject,
     external_id: &str,
+    change_seq: i64,
     now_ms: i64,
 ) -> Result<Option<i64>, RepoError> {
     Ok(sqlx::query_scalar(
-        "UPDATE app_records SET deleted_at = $1, updated_at = $1, version = version + 1 \
+        "UPDATE app_records SET deleted_at = $1, updated_at = $1, version = version + 1, change_seq = $5 \
          WHERE environment_id = $2 AND object = $3 AND external_id = $4 AND deleted_at IS NULL RETURNING version",
     )
     .bind(now_ms)
     .bind(environment_id.to_string())
     .bind(object.as_str())
     .bind(external_id)
+    .bind(change_seq)
     .fetch_optional(exec)
     .await?)
 }

@@ -10,6 +10,7 @@
 pub mod api_keys;
 pub mod app_records;
 pub mod audit;
+pub mod change_sequences;
 pub mod connections;
 pub mod environments;
 pub mod login_throttle;

@@ -13,6 +13,7 @@ use super::ServiceError;
 use crate::auth::AppPrincipal;
 use crate::domain::{AppRecord, FieldError};
 use crate::repo::app_records::{self, Upsert};
+use crate::repo::change_sequences;
 use crate::repo::{Db, Exec, now_ms};
 
 fn check_external_id(external_id: &str) -> Result<(), RecordFieldError> {
@@ -34,38 +35,50 @@ fn check_external_id(external_id: &str) -> Result<(), RecordFieldError> {
     }
 }
 
-/// One record, stored if new or changed.
-async fn store<'c>(
-    exec: impl Exec<'c>,
-    app: &AppPrincipal,
-    object: AppObject,
-    external_id: &str,
-    data: &Value,
-) -> Result<PushResult, ServiceError> {
-    let invalid = |errors: Vec<RecordFieldError>| PushResult {
+/// A record that passed validation, ready to store.
+struct Valid<'a> {
+    external_id: &'a str,
+    payload: Value,
+    hash: String,
+}
+
+fn invalid(external_id: &str, errors: Vec<RecordFieldError>) -> PushResult {
+    PushResult {
         external_id: external_id.to_string(),
         outcome: PushOutcome::Invalid,
         version: None,
         errors,
-    };
-    if let Err(error) = check_external_id(external_id) {
-        return Ok(invalid(vec![error]));
     }
-    let record = match AppRecord::parse(object, data) {
-        Ok(record) => record,
-        Err(errors) => return Ok(invalid(errors)),
-    };
-    let payload = record.to_json();
-    let hash = record.content_hash();
+}
+
+fn validate<'a>(object: AppObject, external_id: &'a str, data: &Value) -> Result<Valid<'a>, PushResult> {
+    check_external_id(external_id).map_err(|error| invalid(external_id, vec![error]))?;
+    let record = AppRecord::parse(object, data).map_err(|errors| invalid(external_id, errors))?;
+    Ok(Valid {
+        external_id,
+        payload: record.to_json(),
+        hash: record.content_hash(),
+    })
+}
+
+/// Stores one valid record if new or changed, under change number `change_seq`.
+async fn store<'c>(
+    exec: impl Exec<'c>,
+    app: &AppPrincipal,
+    object: AppObject,
+    record: &Valid<'_>,
+    change_seq: i64,
+) -> Result<PushResult, ServiceError> {
     let version = app_records::upsert_if_changed(
         exec,
         Upsert {
             tenant_id: app.tenant_id,
             environment_id: app.environment_id,
             object,
-            external_id,
-            payload: &payload,
-            content_hash: &hash,
+            external_id: record.external_id,
+            payload: &record.payload,
+            content_hash: &record.hash,
+            change_seq,
             now_ms: now_ms(),
         },
     )
@@ -78,7 +91,7 @@ async fn store<'c>(
     metrics::counter!("app_records_pushed_total", "object" => object.as_str(), "outcome" => outcome_name(outcome))
         .increment(1);
     Ok(PushResult {
-        external_id: external_id.to_string(),
+        external_id: record.external_id.to_string(),
         outcome,
         version,
         errors: Vec::new(),
@@ -104,27 +117,32 @@ pub async fn push(
     external_id: &str,
     data: &Value,
 ) -> Result<PushResult, ServiceError> {
-    let mut result = store(db.pool(), app, object, external_id, data).await?;
-    if result.outcome == PushOutcome::Invalid {
-        let first = result.errors.remove(0);
-        let rest: Vec<String> = result
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
-        let message = if rest.is_empty() {
-            first.message
-        } else {
-            format!("{}; also {}", first.message, rest.join("; "))
-        };
-        return Err(FieldError::new(first.field, message).into());
-    }
+    let valid = match validate(object, external_id, data) {
+        Ok(valid) => valid,
+        Err(mut result) => return Err(refusal(&mut result.errors)),
+    };
+    let mut tx = db.begin().await?;
+    let change_seq = change_sequences::take(&mut *tx, app.environment_id, change_sequences::APP_RECORDS, 1).await?;
+    let mut result = store(&mut *tx, app, object, &valid, change_seq).await?;
+    tx.commit().await?;
     if result.version.is_none() {
         result.version = app_records::get(db.pool(), app.environment_id, object, external_id)
             .await?
             .map(|r| r.version);
     }
     Ok(result)
+}
+
+/// A single record's refusal: its first field named, every problem in the message.
+fn refusal(errors: &mut Vec<RecordFieldError>) -> ServiceError {
+    let first = errors.remove(0);
+    let rest: Vec<String> = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+    let message = if rest.is_empty() {
+        first.message
+    } else {
+        format!("{}; also {}", first.message, rest.join("; "))
+    };
+    FieldError::new(first.field, message).into()
 }
 
 pub async fn push_batch(
@@ -140,23 +158,39 @@ pub async fn push_batch(
         )
         .into());
     }
-    let mut results = Vec::with_capacity(batch.records.len());
+    // Validate everything before taking the environment's change numbers, which are held until commit.
     let mut seen = std::collections::HashSet::new();
-    let mut tx = db.begin().await?;
-    for record in &batch.records {
-        if !seen.insert(record.external_id.as_str()) {
-            results.push(PushResult {
-                external_id: record.external_id.clone(),
-                outcome: PushOutcome::Invalid,
-                version: None,
-                errors: vec![RecordFieldError {
+    let checked: Vec<Result<Valid, PushResult>> = batch
+        .records
+        .iter()
+        .map(|record| {
+            if !seen.insert(record.external_id.as_str()) {
+                let error = RecordFieldError {
                     field: "external_id".into(),
                     message: "appears more than once in this batch".into(),
-                }],
-            });
-            continue;
+                };
+                return Err(invalid(&record.external_id, vec![error]));
+            }
+            validate(object, &record.external_id, &record.data)
+        })
+        .collect();
+    let valid_count = checked.iter().filter(|c| c.is_ok()).count() as i64;
+    let mut results = Vec::with_capacity(checked.len());
+    let mut tx = db.begin().await?;
+    let mut change_seq = if valid_count > 0 {
+        change_sequences::take(&mut *tx, app.environment_id, change_sequences::APP_RECORDS, valid_count).await?
+            - valid_count
+    } else {
+        0
+    };
+    for record in checked {
+        match record {
+            Ok(valid) => {
+                change_seq += 1;
+                results.push(store(&mut *tx, app, object, &valid, change_seq).await?);
+            }
+            Err(refused) => results.push(refused),
         }
-        results.push(store(&mut *tx, app, object, &record.external_id, &record.data).await?);
     }
     tx.commit().await?;
     let count = |outcome| results.iter().filter(|r| r.outcome == outcome).count();
@@ -186,9 +220,12 @@ pub async fn delete(
     object: AppObject,
     external_id: &str,
 ) -> Result<PushResult, ServiceError> {
-    let version = app_records::mark_deleted(db.pool(), app.environment_id, object, external_id, now_ms())
+    let mut tx = db.begin().await?;
+    let change_seq = change_sequences::take(&mut *tx, app.environment_id, change_sequences::APP_RECORDS, 1).await?;
+    let version = app_records::mark_deleted(&mut *tx, app.environment_id, object, external_id, change_seq, now_ms())
         .await?
         .ok_or(ServiceError::NotFound("record"))?;
+    tx.commit().await?;
     Ok(PushResult {
         external_id: external_id.to_string(),
         outcome: PushOutcome::Deleted,
