@@ -10,6 +10,7 @@ pub mod configuration;
 pub mod connectors;
 pub mod domain;
 pub mod http;
+pub mod jobs;
 pub mod oauth;
 pub mod repo;
 pub mod services;

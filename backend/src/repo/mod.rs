@@ -13,6 +13,7 @@ pub mod audit;
 pub mod change_sequences;
 pub mod connections;
 pub mod environments;
+pub mod jobs;
 pub mod login_throttle;
 pub mod oauth_states;
 pub mod sessions;

@@ -14,6 +14,7 @@ mod connector_hubspot;
 mod connector_salesforce;
 mod errors;
 mod isolation;
+mod jobs;
 mod operations;
 mod records;
 mod roles;
