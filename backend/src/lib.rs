@@ -11,6 +11,7 @@ pub mod connectors;
 pub mod domain;
 pub mod http;
 pub mod jobs;
+pub mod mapping;
 pub mod oauth;
 pub mod repo;
 pub mod services;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod connections;
 pub mod health;
+pub mod mappings;
 pub mod records;
 pub mod tenants;
 pub mod users;
