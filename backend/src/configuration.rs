@@ -36,6 +36,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub sandbox: SandboxSettings,
     pub crm: CrmSettings,
+    pub sync: SyncSettings,
 }
 
 impl Default for Settings {
@@ -51,6 +52,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             sandbox: SandboxSettings::default(),
             crm: CrmSettings::default(),
+            sync: SyncSettings::default(),
         }
     }
 }
@@ -198,6 +200,64 @@ pub struct SandboxSettings {
     pub control_token: Option<SecretString>,
     /// How often pending webhook events are delivered.
     pub webhook_interval_ms: u64,
+}
+
+/// The sync engine and the job workers that run it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct SyncSettings {
+    /// Run job workers (pipeline runs, webhook deliveries) and the scheduler in this process.
+    /// Several instances on one PostgreSQL share the work.
+    pub workers: bool,
+    /// Jobs one instance runs at once.
+    pub concurrency: usize,
+    /// How often due polls and reconciliations are looked for.
+    pub scheduler_interval_ms: u64,
+    /// Records per page (and per write batch, up to each CRM's maximum).
+    pub page_size: usize,
+    /// How long one slice of a run may take before other tenants get their turn.
+    pub slice_ms: u64,
+    /// How far each run re-reads behind a CRM cursor.
+    pub lookback_ms: u64,
+    /// Attempts per CRM call within a run, and the backoff between them.
+    pub retry_attempts: usize,
+    pub retry_first_delay_ms: u64,
+    pub retry_max_delay_ms: u64,
+    /// Finished jobs are kept this long.
+    pub job_retention_hours: u64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            workers: true,
+            concurrency: 4,
+            scheduler_interval_ms: 5_000,
+            page_size: 100,
+            slice_ms: 20_000,
+            lookback_ms: 5_000,
+            retry_attempts: 6,
+            retry_first_delay_ms: 250,
+            retry_max_delay_ms: 30_000,
+            job_retention_hours: 24 * 7,
+        }
+    }
+}
+
+impl SyncSettings {
+    pub fn engine(&self) -> crate::sync::EngineConfig {
+        use std::time::Duration;
+        crate::sync::EngineConfig {
+            page_size: self.page_size.clamp(1, 1000),
+            slice: Duration::from_millis(self.slice_ms.max(100)),
+            retry: crate::sync::crm::RetryPolicy {
+                attempts: self.retry_attempts.max(1),
+                first_delay: Duration::from_millis(self.retry_first_delay_ms),
+                max_delay: Duration::from_millis(self.retry_max_delay_ms.max(self.retry_first_delay_ms)),
+            },
+            lookback: Duration::from_millis(self.lookback_ms),
+        }
+    }
 }
 
 impl Default for SandboxSettings {

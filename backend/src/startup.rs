@@ -12,9 +12,11 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 
 use crate::connectors;
+use crate::jobs::{self, Queue, Worker, WorkerConfig};
 use crate::oauth::CrmAccess;
 use crate::oauth::targets::{AppCredentials, Targets};
 use crate::oauth::tokens::TokenManager;
+use crate::sync::SyncEngine;
 
 use crate::bootstrap::{self, FirstRun};
 use crate::configuration::{ConfigError, Settings};
@@ -71,6 +73,9 @@ impl Application {
             tandem_sandbox::Sandbox::new().with_control_token(token)
         });
         let crm = Arc::new(crm_access(&settings, &db, &vault, sandbox.as_ref(), &public_url)?);
+        let queue = Queue::new(db.clone());
+        let engine = SyncEngine::new(db.clone(), queue.clone(), crm.clone(), settings.sync.engine());
+        let jobs = job_handlers(&db, &vault, &engine)?;
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -78,6 +83,9 @@ impl Application {
             metrics: telemetry::metrics_handle(),
             sandbox,
             crm,
+            queue,
+            jobs,
+            engine,
         };
 
         let app_state = state.clone();
@@ -114,14 +122,39 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let housekeeping = tokio::spawn(remove_expired_sessions(self.state.clone()));
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let webhooks = self.state.sandbox.as_ref().map(|sandbox| {
             sandbox.start_background(Duration::from_millis(self.state.settings.sandbox.webhook_interval_ms))
+        });
+        let sync = &self.state.settings.sync;
+        let (stop_scheduler, scheduler_stop) = tokio::sync::watch::channel(false);
+        let workers = sync.workers.then(|| {
+            let worker = Worker::start(
+                self.state.queue.clone(),
+                self.state.jobs.clone(),
+                WorkerConfig {
+                    concurrency: sync.concurrency.max(1),
+                    ..WorkerConfig::default()
+                },
+            );
+            let scheduler = crate::sync::jobs::spawn_scheduler(
+                self.state.db.clone(),
+                self.state.queue.clone(),
+                Duration::from_millis(sync.scheduler_interval_ms.max(100)),
+                scheduler_stop,
+            );
+            (worker, scheduler)
         });
         let result = self.server.await;
         housekeeping.abort();
         if let Some(webhooks) = webhooks {
             webhooks.abort();
+        }
+        if let Some((worker, scheduler)) = workers {
+            let _ = stop_scheduler.send(true);
+            scheduler.abort();
+            // Runs in flight finish their page; what is left resumes at the next start.
+            worker.stop(Duration::from_secs(10)).await;
         }
         result
     }
@@ -203,9 +236,27 @@ pub fn load_keyring(settings: &Settings) -> Result<Keyring, VaultError> {
     Ok(keyring)
 }
 
-/// Sessions are checked for expiry on every use; this only removes the dead rows.
-async fn remove_expired_sessions(state: AppState) {
+/// The handlers of every job kind.
+fn job_handlers(db: &Db, vault: &Vault, engine: &SyncEngine) -> Result<jobs::Registry, StartupError> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Tandem-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| StartupError::Config(ConfigError::new(format!("cannot build the webhook HTTP client: {e}"))))?;
+    Ok(jobs::Registry::new()
+        .register_typed(crate::sync::jobs::SyncHandler { engine: engine.clone() })
+        .register_typed(crate::sync::webhooks::Deliverer {
+            db: db.clone(),
+            vault: vault.clone(),
+            http,
+        }))
+}
+
+/// Removes dead sessions (they are checked for expiry on every use anyway) and old finished jobs.
+async fn housekeeping(state: AppState) {
     let idle_ms = state.settings.auth.session_idle_minutes * 60_000;
+    let retention = Duration::from_secs(state.settings.sync.job_retention_hours * 3600);
     let mut interval = tokio::time::interval(Duration::from_secs(600));
     loop {
         interval.tick().await;
@@ -213,6 +264,11 @@ async fn remove_expired_sessions(state: AppState) {
             Ok(0) => {}
             Ok(removed) => tracing::info!(removed, "removed expired sessions"),
             Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+        }
+        match state.queue.prune(retention).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "removed old finished jobs"),
+            Err(error) => tracing::warn!(%error, "could not remove old jobs"),
         }
     }
 }

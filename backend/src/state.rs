@@ -3,8 +3,10 @@ use std::sync::Arc;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::configuration::Settings;
+use crate::jobs::{self, Queue};
 use crate::oauth::CrmAccess;
 use crate::repo::Db;
+use crate::sync::SyncEngine;
 use crate::vault::Vault;
 
 /// What every request handler can reach. Cheap to clone.
@@ -18,4 +20,8 @@ pub struct AppState {
     pub sandbox: Option<tandem_sandbox::Sandbox>,
     /// Connectors, OAuth targets and tokens for reaching the tenants' CRMs.
     pub crm: Arc<CrmAccess>,
+    /// The durable job queue, and the handlers of its jobs.
+    pub queue: Queue,
+    pub jobs: jobs::Registry,
+    pub engine: SyncEngine,
 }

@@ -28,3 +28,14 @@ CREATE TABLE app_records (
     PRIMARY KEY (environment_id, object, external_id)
 );
 CREATE INDEX app_records_changes ON app_records (environment_id, object, change_seq);
+
+-- The keys each live record is matched by (see domain::match_keys), so that a record created on
+-- a CRM finds its twin among the app's records without a scan.
+CREATE TABLE app_record_keys (
+    environment_id  TEXT NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    object          TEXT NOT NULL,
+    match_key       TEXT NOT NULL,
+    external_id     TEXT NOT NULL,
+    PRIMARY KEY (environment_id, object, match_key, external_id)
+);
+CREATE INDEX app_record_keys_record ON app_record_keys (environment_id, object, external_id);

@@ -40,6 +40,9 @@ pub enum ErrorCode {
     TooManyRequests,
     /// The server is not ready (its database cannot be reached, say).
     Unavailable,
+    /// A connected CRM could not be reached, or refused what Tandem needed from it; the message
+    /// says which and why.
+    CrmUnavailable,
     /// Something went wrong on the server; the request id identifies it in the logs.
     Internal,
 }
@@ -63,6 +66,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "unsupported_media_type",
             ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::Unavailable => "unavailable",
+            ErrorCode::CrmUnavailable => "crm_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -84,6 +88,7 @@ impl ErrorCode {
             ErrorCode::TooManyRequests => 429,
             ErrorCode::Internal => 500,
             ErrorCode::Unavailable => 503,
+            ErrorCode::CrmUnavailable => 502,
         }
     }
 
@@ -100,6 +105,7 @@ impl ErrorCode {
             413 => ErrorCode::PayloadTooLarge,
             415 => ErrorCode::UnsupportedMediaType,
             429 => ErrorCode::TooManyRequests,
+            502 => ErrorCode::CrmUnavailable,
             503 => ErrorCode::Unavailable,
             _ => ErrorCode::Internal,
         }
@@ -124,6 +130,7 @@ impl ErrorCode {
             ErrorCode::UnsupportedMediaType => "The request must be sent as JSON.",
             ErrorCode::TooManyRequests => "Too many attempts. Wait a moment and try again.",
             ErrorCode::Unavailable => "Tandem is temporarily unavailable. Try again in a minute.",
+            ErrorCode::CrmUnavailable => "The connected CRM could not be reached or refused the request.",
             ErrorCode::Internal => {
                 "Something went wrong on our side. Try again; if it persists, quote the request id to support."
             }

@@ -66,3 +66,35 @@ id_type!(
     /// A connected CRM account.
     ConnectionId
 );
+id_type!(
+    /// A sync pipeline: one object between two systems of one tenant environment.
+    PipelineId
+);
+id_type!(
+    /// One saved version of a pipeline's mapping.
+    MappingVersionId
+);
+id_type!(
+    /// One run of a pipeline.
+    RunId
+);
+id_type!(
+    /// A record that could not be synced.
+    FailedRecordId
+);
+id_type!(
+    /// A deletion held for approval.
+    HeldDeleteId
+);
+id_type!(
+    /// An alert raised for a tenant.
+    AlertId
+);
+id_type!(
+    /// Where the operator's app receives signed webhooks.
+    WebhookEndpointId
+);
+id_type!(
+    /// One webhook sent (or being sent) to an endpoint.
+    WebhookDeliveryId
+);

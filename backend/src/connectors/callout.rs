@@ -1,11 +1,101 @@
 //! Every call to a CRM, logged and counted: method, path (a template when the path carries a
-//! token; never the query), status and duration. Per-record callout history is the sync
-//! engine's; this is what every call leaves in the logs and metrics.
+//! token; never the query), status and duration.
+//!
+//! A caller that wants more (the sync engine) runs connector calls inside a [`CallScope`]: each
+//! request then first waits for the scope's [`Admission`] (the connection's rate limiter and
+//! daily quota), and is appended to the scope's list with the attempt number the caller set.
+//! The scope travels as a task-local, so connectors stay free of databases and tenants.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use async_trait::async_trait;
 use reqwest::Method;
 
+use super::ConnectorError;
+
+/// Decides when a request may go out.
+#[async_trait]
+pub trait Admission: Send + Sync {
+    /// Waits for a slot; a `RateLimited` error when none will come soon (the daily quota is
+    /// spent), so the caller can wait outside.
+    async fn admit(&self) -> Result<(), ConnectorError>;
+}
+
+/// One request, as a [`CallScope`] keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallRecord {
+    pub method: String,
+    pub path: String,
+    pub status: Option<u16>,
+    pub duration: Duration,
+    pub attempt: u32,
+    pub at_ms: i64,
+}
+
+#[derive(Default)]
+struct ScopeState {
+    attempt: u32,
+    calls: Vec<CallRecord>,
+}
+
+/// Collects the requests made inside it (see the module documentation).
+#[derive(Clone, Default)]
+pub struct CallScope {
+    admission: Option<Arc<dyn Admission>>,
+    state: Arc<Mutex<ScopeState>>,
+}
+
+tokio::task_local! {
+    static SCOPE: CallScope;
+}
+
+impl CallScope {
+    pub fn new(admission: Option<Arc<dyn Admission>>) -> CallScope {
+        CallScope {
+            admission,
+            state: Arc::new(Mutex::new(ScopeState {
+                attempt: 1,
+                calls: Vec::new(),
+            })),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, ScopeState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The attempt number the next requests are recorded with (1 for a first try).
+    pub fn set_attempt(&self, attempt: u32) {
+        self.state().attempt = attempt;
+    }
+
+    /// The requests recorded so far, leaving none.
+    pub fn take(&self) -> Vec<CallRecord> {
+        std::mem::take(&mut self.state().calls)
+    }
+
+    /// How many requests are waiting to be taken.
+    pub fn pending(&self) -> usize {
+        self.state().calls.len()
+    }
+
+    /// Runs `future` with this scope in force.
+    pub async fn run<F: Future>(&self, future: F) -> F::Output {
+        SCOPE.scope(self.clone(), future).await
+    }
+}
+
+/// Called by connectors before each request.
+pub async fn admit() -> Result<(), ConnectorError> {
+    let admission = SCOPE.try_with(|scope| scope.admission.clone()).ok().flatten();
+    match admission {
+        Some(admission) => admission.admit().await,
+        None => Ok(()),
+    }
+}
+
+/// Called by connectors after each request, answered or not.
 pub fn record(provider: &'static str, method: &Method, path: &str, status: Option<u16>, elapsed: Duration) {
     let status_label = status.map_or_else(|| "error".to_string(), |s| s.to_string());
     metrics::counter!("crm_callouts_total", "provider" => provider, "status" => status_label.clone()).increment(1);
@@ -18,4 +108,64 @@ pub fn record(provider: &'static str, method: &Method, path: &str, status: Optio
         duration_ms = elapsed.as_millis() as u64,
         "CRM callout"
     );
+    let _outside_any_scope = SCOPE.try_with(|scope| {
+        let mut state = scope.state();
+        let attempt = state.attempt;
+        state.calls.push(CallRecord {
+            method: method.to_string(),
+            path: path.to_string(),
+            status,
+            duration: elapsed,
+            attempt,
+            at_ms: chrono::Utc::now().timestamp_millis(),
+        });
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Closed;
+
+    #[async_trait]
+    impl Admission for Closed {
+        async fn admit(&self) -> Result<(), ConnectorError> {
+            Err(ConnectorError::RateLimited {
+                wait: Duration::from_secs(60),
+                daily: true,
+                message: "quota".into(),
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_scope_keeps_its_calls_with_their_attempt_and_applies_its_admission() {
+        let scope = CallScope::new(None);
+        scope
+            .run(async {
+                admit().await.expect("no admission admits");
+                record("hubspot", &Method::GET, "/a", Some(200), Duration::from_millis(5));
+            })
+            .await;
+        scope.set_attempt(2);
+        scope
+            .run(async { record("hubspot", &Method::POST, "/b", None, Duration::from_millis(7)) })
+            .await;
+        // Outside any scope nothing is kept.
+        record("hubspot", &Method::GET, "/c", Some(200), Duration::ZERO);
+        let calls = scope.take();
+        assert_eq!(
+            calls
+                .iter()
+                .map(|c| (c.path.as_str(), c.status, c.attempt))
+                .collect::<Vec<_>>(),
+            vec![("/a", Some(200), 1), ("/b", None, 2)]
+        );
+        assert_eq!(scope.pending(), 0);
+
+        let closed = CallScope::new(Some(Arc::new(Closed)));
+        let refused = closed.run(admit()).await.expect_err("the quota is spent");
+        assert!(matches!(refused, ConnectorError::RateLimited { daily: true, .. }));
+    }
 }

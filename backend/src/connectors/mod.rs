@@ -2,7 +2,7 @@
 //! tenants: they take a `Credential` and return typed records or classified `ConnectorError`s.
 //! The provider catalogue says, as data, what each CRM is and can do.
 
-mod callout;
+pub mod callout;
 pub mod catalogue;
 mod error;
 pub mod hubspot;
@@ -36,6 +36,30 @@ pub trait Connector: Send + Sync {
         id: &str,
         fields: &[String],
     ) -> Result<Option<Record>, ConnectorError>;
+
+    /// Several records by id, in as few calls as the CRM allows (up to its batch maximum per
+    /// call). Ids that do not exist are left out.
+    async fn get_many(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError>;
+
+    /// Records whose `field` equals one of `values` (for matching duplicates before a create).
+    async fn find_by(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        field: &str,
+        values: &[String],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError>;
+
+    /// Makes sure the object has the unique field Tandem writes its sync key into, so creates can
+    /// be upserts that a retry cannot double; creates it where the CRM allows. Returns its name.
+    async fn prepare_sync_key(&self, credential: &Credential, kind: ObjectKind) -> Result<String, ConnectorError>;
 
     /// Records changed after `since`, oldest first, at most `page_size` of them.
     async fn changes(

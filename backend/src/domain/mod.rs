@@ -3,6 +3,7 @@
 
 mod app_record;
 mod email;
+pub mod match_keys;
 mod name;
 mod password;
 mod slug;

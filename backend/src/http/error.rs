@@ -120,6 +120,7 @@ impl From<ServiceError> for ApiError {
                 ..ApiError::new(ErrorCode::Conflict, message)
             },
             ServiceError::Auth(auth) => auth.into(),
+            ServiceError::Crm(message) => ApiError::new(ErrorCode::CrmUnavailable, message),
             ServiceError::Vault(_) | ServiceError::Repo(_) => ApiError::internal(&error),
         }
     }

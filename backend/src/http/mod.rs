@@ -1,23 +1,29 @@
 //! HTTP: thin handlers (one per file, `http/<resource>/<verb>.rs`) that extract, call a service
 //! and map errors once (`error.rs`).
 
+pub mod alerts;
 pub mod api_keys;
 pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod changes;
 pub mod connections;
 pub mod environments;
 pub mod error;
 pub mod extract;
+pub mod failed_records;
 pub mod health;
 pub mod metrics;
 pub mod oauth;
 pub mod openapi;
+pub mod pipelines;
 pub mod records;
+pub mod runs;
 pub mod tenants;
 pub mod ui;
 pub mod users;
+pub mod webhooks;
 
 use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
@@ -138,7 +144,37 @@ pub fn build_app(
                 .service(records::batch::push_batch)
                 .service(records::put::put_record)
                 .service(records::get::get_record)
-                .service(records::delete::delete_record),
+                .service(records::delete::delete_record)
+                .service(pipelines::list::list_pipelines)
+                .service(pipelines::create::create_pipeline)
+                .service(pipelines::get::get_pipeline)
+                .service(pipelines::update::update_pipeline)
+                .service(pipelines::delete::delete_pipeline)
+                .service(pipelines::run::run_pipeline)
+                .service(pipelines::runs::list_runs)
+                .service(pipelines::conflicts::list_conflicts)
+                .service(pipelines::held_deletes::list_held_deletes)
+                .service(pipelines::decide_held_deletes::decide_held_deletes)
+                .service(pipelines::mapping_history::mapping_history)
+                .service(pipelines::mapping_save::mapping_save)
+                .service(pipelines::mapping_validate::mapping_validate)
+                .service(pipelines::mapping_preview::mapping_preview)
+                .service(runs::get::get_run)
+                .service(runs::events::run_events)
+                .service(runs::callouts::run_callouts)
+                .service(runs::record_history::record_history)
+                .service(failed_records::list::list_failed_records)
+                .service(failed_records::replay::replay_failed_records)
+                .service(failed_records::ignore::ignore_failed_records)
+                .service(failed_records::get::get_failed_record)
+                .service(alerts::list::list_alerts)
+                .service(alerts::acknowledge::acknowledge_alert)
+                .service(changes::feed::change_feed)
+                .service(webhooks::create::create_webhook)
+                .service(webhooks::list::list_webhooks)
+                .service(webhooks::delete::delete_webhook)
+                .service(webhooks::deliveries::list_deliveries)
+                .service(webhooks::replay::replay_delivery),
         )
         .service(health::healthz)
         .service(health::readyz)

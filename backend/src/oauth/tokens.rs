@@ -94,6 +94,16 @@ impl TokenManager {
 
     /// A credential that works for at least `REFRESH_MARGIN`, refreshing first when needed.
     pub async fn credential(&self, tenant: &Tenant, id: ConnectionId) -> Result<Credential, CredentialError> {
+        Ok(self.credential_and_state(tenant, id).await?.0)
+    }
+
+    /// The credential, and the connection as it was read with it: hand that to
+    /// `after_unauthorized` if the CRM refuses the credential.
+    pub async fn credential_and_state(
+        &self,
+        tenant: &Tenant,
+        id: ConnectionId,
+    ) -> Result<(Credential, StoredConnection), CredentialError> {
         let stored = self.load(tenant, id).await?;
         if stored.connection.status == ConnectionStatus::NeedsReauth {
             return Err(CredentialError::NeedsReauth(
@@ -109,7 +119,8 @@ impl TokenManager {
         } else {
             stored
         };
-        self.read(tenant, &stored).await
+        let credential = self.read(tenant, &stored).await?;
+        Ok((credential, stored))
     }
 
     /// After the CRM refused an access token: refresh (unless someone already did since

@@ -112,3 +112,152 @@ pub async fn mark_deleted<'c>(
     .fetch_optional(exec)
     .await?)
 }
+
+/// Replaces the record's match keys (none for a deleted record).
+pub async fn set_keys(
+    tx: &mut super::Tx,
+    environment_id: EnvironmentId,
+    object: AppObject,
+    external_id: &str,
+    keys: &[String],
+) -> Result<(), RepoError> {
+    sqlx::query("DELETE FROM app_record_keys WHERE environment_id = $1 AND object = $2 AND external_id = $3")
+        .bind(environment_id.to_string())
+        .bind(object.as_str())
+        .bind(external_id)
+        .execute(&mut **tx)
+        .await?;
+    for key in keys {
+        sqlx::query(
+            "INSERT INTO app_record_keys (environment_id, object, match_key, external_id) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(environment_id.to_string())
+        .bind(object.as_str())
+        .bind(key)
+        .bind(external_id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The live records that have any of `keys`: (key, external id) pairs.
+pub async fn find_by_keys<'c>(
+    exec: impl Exec<'c>,
+    environment_id: EnvironmentId,
+    object: AppObject,
+    keys: &[String],
+) -> Result<Vec<(String, String)>, RepoError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT match_key, external_id FROM app_record_keys WHERE environment_id = $1 AND object = $2 \
+         AND match_key IN ({}) ORDER BY match_key, external_id",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(environment_id.to_string())
+        .bind(object.as_str());
+    for key in keys {
+        query = query.bind(key);
+    }
+    Ok(query.fetch_all(exec).await?)
+}
+
+/// A record as the sync engine reads it: with its change number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangedRecord {
+    pub record: StoredRecord,
+    pub change_seq: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangedRow {
+    object: String,
+    external_id: String,
+    payload: String,
+    content_hash: String,
+    version: i64,
+    deleted_at: Option<i64>,
+    updated_at: i64,
+    change_seq: i64,
+}
+
+fn changed(row: ChangedRow) -> Result<ChangedRecord, RepoError> {
+    let change_seq = row.change_seq;
+    let record = StoredRecord::try_from(Row {
+        object: row.object,
+        external_id: row.external_id,
+        payload: row.payload,
+        content_hash: row.content_hash,
+        version: row.version,
+        deleted_at: row.deleted_at,
+        updated_at: row.updated_at,
+    })?;
+    Ok(ChangedRecord { record, change_seq })
+}
+
+/// Records of `object` changed after change number `after_seq`, in change order.
+pub async fn changed_after<'c>(
+    exec: impl Exec<'c>,
+    environment_id: EnvironmentId,
+    object: AppObject,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<ChangedRecord>, RepoError> {
+    let rows: Vec<ChangedRow> = sqlx::query_as(
+        "SELECT object, external_id, payload, content_hash, version, deleted_at, updated_at, change_seq \
+         FROM app_records WHERE environment_id = $1 AND object = $2 AND change_seq > $3 \
+         ORDER BY change_seq LIMIT $4",
+    )
+    .bind(environment_id.to_string())
+    .bind(object.as_str())
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.into_iter().map(changed).collect()
+}
+
+/// Several records by the app's ids (deleted ones included).
+pub async fn get_many<'c>(
+    exec: impl Exec<'c>,
+    environment_id: EnvironmentId,
+    object: AppObject,
+    external_ids: &[String],
+) -> Result<Vec<ChangedRecord>, RepoError> {
+    if external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (0..external_ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT object, external_id, payload, content_hash, version, deleted_at, updated_at, change_seq \
+         FROM app_records WHERE environment_id = $1 AND object = $2 AND external_id IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, ChangedRow>(sqlx::AssertSqlSafe(sql))
+        .bind(environment_id.to_string())
+        .bind(object.as_str());
+    for id in external_ids {
+        query = query.bind(id);
+    }
+    query.fetch_all(exec).await?.into_iter().map(changed).collect()
+}
+
+/// How many live records of `object` the environment has (the size of an initial load).
+pub async fn count_live<'c>(
+    exec: impl Exec<'c>,
+    environment_id: EnvironmentId,
+    object: AppObject,
+) -> Result<i64, RepoError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM app_records WHERE environment_id = $1 AND object = $2 AND deleted_at IS NULL",
+    )
+    .bind(environment_id.to_string())
+    .bind(object.as_str())
+    .fetch_one(exec)
+    .await?)
+}

@@ -243,3 +243,36 @@ pub async fn delete<'c>(exec: impl Exec<'c>, tenant_id: TenantId, id: Connection
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// The connection's own rate and daily quota, where an admin set them.
+pub async fn limit_overrides<'c>(
+    exec: impl Exec<'c>,
+    id: ConnectionId,
+) -> Result<(Option<f64>, Option<i64>), RepoError> {
+    let row: Option<(Option<f64>, Option<i64>)> =
+        sqlx::query_as("SELECT rate_limit_per_second, daily_quota FROM connections WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(exec)
+            .await?;
+    Ok(row.unwrap_or((None, None)))
+}
+
+pub async fn set_limit_overrides<'c>(
+    exec: impl Exec<'c>,
+    tenant_id: TenantId,
+    id: ConnectionId,
+    rate_limit_per_second: Option<f64>,
+    daily_quota: Option<i64>,
+) -> Result<bool, RepoError> {
+    let changed = sqlx::query(
+        "UPDATE connections SET rate_limit_per_second = $1, daily_quota = $2 WHERE tenant_id = $3 AND id = $4",
+    )
+    .bind(rate_limit_per_second)
+    .bind(daily_quota)
+    .bind(tenant_id.to_string())
+    .bind(id.to_string())
+    .execute(exec)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
+}

@@ -7,19 +7,27 @@
 //!
 //! Every function that touches tenant data takes the `TenantId` and filters by it.
 
+pub mod alerts;
 pub mod api_keys;
 pub mod app_records;
 pub mod audit;
+pub mod change_feed;
 pub mod change_sequences;
+pub mod connection_usage;
 pub mod connections;
 pub mod environments;
+pub mod failed_records;
 pub mod jobs;
 pub mod login_throttle;
 pub mod oauth_states;
+pub mod pipelines;
 pub mod sessions;
+pub mod sync_history;
+pub mod sync_links;
 pub mod tenants;
 pub mod users;
 pub mod vault_secrets;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -3,10 +3,13 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod app_changes;
 pub mod audit;
 pub mod connections;
 pub mod environments;
+pub mod pipelines;
 pub mod records;
+pub mod sync_history;
 pub mod tenants;
 pub mod users;
 
@@ -28,6 +31,9 @@ pub enum ServiceError {
     Conflict { field: Option<String>, message: String },
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// A connected CRM could not be reached or refused (reading its fields, say).
+    #[error("{0}")]
+    Crm(String),
     #[error(transparent)]
     Vault(#[from] VaultError),
     #[error(transparent)]

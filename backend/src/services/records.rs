@@ -11,10 +11,11 @@ use tandem_shared::model::AppObject;
 
 use super::ServiceError;
 use crate::auth::AppPrincipal;
+use crate::domain::match_keys::match_keys;
 use crate::domain::{AppRecord, FieldError};
 use crate::repo::app_records::{self, Upsert};
 use crate::repo::change_sequences;
-use crate::repo::{Db, Exec, now_ms};
+use crate::repo::{Db, Tx, now_ms};
 
 fn check_external_id(external_id: &str) -> Result<(), RecordFieldError> {
     let problem = if external_id.trim().is_empty() {
@@ -62,15 +63,15 @@ fn validate<'a>(object: AppObject, external_id: &'a str, data: &Value) -> Result
 }
 
 /// Stores one valid record if new or changed, under change number `change_seq`.
-async fn store<'c>(
-    exec: impl Exec<'c>,
+async fn store(
+    tx: &mut Tx,
     app: &AppPrincipal,
     object: AppObject,
     record: &Valid<'_>,
     change_seq: i64,
 ) -> Result<PushResult, ServiceError> {
     let version = app_records::upsert_if_changed(
-        exec,
+        &mut **tx,
         Upsert {
             tenant_id: app.tenant_id,
             environment_id: app.environment_id,
@@ -83,6 +84,10 @@ async fn store<'c>(
         },
     )
     .await?;
+    if version.is_some() {
+        let keys: Vec<String> = match_keys(object, &record.payload).iter().map(|k| k.text()).collect();
+        app_records::set_keys(tx, app.environment_id, object, record.external_id, &keys).await?;
+    }
     let outcome = match version {
         Some(1) => PushOutcome::Created,
         Some(_) => PushOutcome::Updated,
@@ -123,7 +128,7 @@ pub async fn push(
     };
     let mut tx = db.begin().await?;
     let change_seq = change_sequences::take(&mut *tx, app.environment_id, change_sequences::APP_RECORDS, 1).await?;
-    let mut result = store(&mut *tx, app, object, &valid, change_seq).await?;
+    let mut result = store(&mut tx, app, object, &valid, change_seq).await?;
     tx.commit().await?;
     if result.version.is_none() {
         result.version = app_records::get(db.pool(), app.environment_id, object, external_id)
@@ -187,7 +192,7 @@ pub async fn push_batch(
         match record {
             Ok(valid) => {
                 change_seq += 1;
-                results.push(store(&mut *tx, app, object, &valid, change_seq).await?);
+                results.push(store(&mut tx, app, object, &valid, change_seq).await?);
             }
             Err(refused) => results.push(refused),
         }
@@ -225,6 +230,7 @@ pub async fn delete(
     let version = app_records::mark_deleted(&mut *tx, app.environment_id, object, external_id, change_seq, now_ms())
         .await?
         .ok_or(ServiceError::NotFound("record"))?;
+    app_records::set_keys(&mut tx, app.environment_id, object, external_id, &[]).await?;
     tx.commit().await?;
     Ok(PushResult {
         external_id: external_id.to_string(),

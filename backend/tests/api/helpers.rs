@@ -170,6 +170,15 @@ impl Drop for TestDatabase {
     }
 }
 
+impl TestApp {
+    /// Runs every due job (pipeline runs, webhook deliveries) to the end, in this task.
+    pub async fn run_jobs(&self) -> tandem::jobs::RunReport {
+        tandem::jobs::run_pending_jobs(&self.state.queue, &self.state.jobs)
+            .await
+            .unwrap()
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub state: AppState,
@@ -190,6 +199,12 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     settings.database_max_connections = 5;
     settings.bootstrap.admin_email = ADMIN_EMAIL.into();
     settings.bootstrap.admin_password = Some(SecretString::from(ADMIN_PASSWORD));
+    // Tests run jobs when they choose (`TestApp::run_jobs`), not in the background. Retries
+    // within a run are quick, so fault tests do not wait for production backoffs.
+    settings.sync.workers = false;
+    settings.sync.retry_first_delay_ms = 10;
+    settings.sync.retry_max_delay_ms = 200;
+    settings.sync.lookback_ms = 0;
     settings
 }
 

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use tandem::connectors::Connector;
 use tandem_shared::api::api_keys::{ApiKey, CreatedApiKey};
 use tandem_shared::api::tenants::Tenant;
 use tandem_shared::api::users::{CreatedUser, User};
@@ -39,6 +40,9 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "/api/v1/oauth/callback",
         "anonymous; the single-use state names the tenant",
     ),
+    ("get", "/api/v1/changes", "the key's own environment's feed"),
+    ("get", "/api/v1/webhooks", "the key's own environment's endpoints"),
+    ("post", "/api/v1/webhooks", "creates in the key's own environment"),
     ("get", "/healthz", "no tenant data"),
     ("get", "/readyz", "no tenant data"),
 ];
@@ -57,6 +61,20 @@ struct Side {
     key: ApiKey,
     key_secret: String,
     connection: tandem_shared::api::connections::Connection,
+    sync: SyncIds,
+}
+
+/// Ids of the side's sync history: a pipeline that ran, with a failed record and an alert, and a
+/// webhook endpoint with a delivery.
+struct SyncIds {
+    pipeline_id: String,
+    run_id: String,
+    failed_record_id: String,
+    alert_id: String,
+    endpoint_id: String,
+    delivery_id: String,
+    /// The sandbox environment's API key.
+    key: String,
 }
 
 async fn side(app: &TestApp, name: &str) -> Side {
@@ -82,6 +100,7 @@ async fn side(app: &TestApp, name: &str) -> Side {
         .await
         .unwrap();
     assert_eq!(pushed.status(), StatusCode::OK);
+    let sync = sync_history(app, &admin, &tenant, &connection).await;
     Side {
         tenant,
         admin,
@@ -89,6 +108,120 @@ async fn side(app: &TestApp, name: &str) -> Side {
         key: key.key,
         key_secret: key.secret,
         connection,
+        sync,
+    }
+}
+
+/// Gives the side a pipeline run with a failed record (an invalid phone), a duplicate skipped with
+/// an alert (a HubSpot contact with the same email), and an alert webhook delivery.
+async fn sync_history(
+    app: &TestApp,
+    admin: &Client,
+    tenant: &Tenant,
+    connection: &tandem_shared::api::connections::Connection,
+) -> SyncIds {
+    let http = reqwest::Client::new();
+    let sandbox_key: CreatedApiKey = admin
+        .post_ok(
+            &format!("/api/v1/tenants/{}/api-keys", tenant.id),
+            &json!({ "name": "App (sandbox)", "environment": "sandbox" }),
+        )
+        .await;
+    let key = sandbox_key.secret.as_str();
+    let hook: Value = expect_json(
+        http.post(format!("{}/api/v1/webhooks", app.address))
+            .bearer_auth(key)
+            .json(&json!({ "url": "http://127.0.0.1:9/hooks", "events": ["alerts"] }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let sandbox = crate::helpers::SandboxServer {
+        base: format!("{}/sandbox", app.address),
+    };
+    let credential = sandbox.hubspot_credential(&format!("{}-sandbox", tenant.slug)).await;
+    let twin_email = format!("twin@{}.example.com", tenant.slug);
+    tandem::connectors::hubspot::HubSpotConnector::new(reqwest::Client::new())
+        .create(
+            &credential,
+            tandem::connectors::ObjectKind::Contact,
+            &[std::collections::BTreeMap::from([(
+                "email".to_string(),
+                json!(twin_email),
+            )])],
+        )
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    let records = json!({ "records": [
+        { "external_id": format!("{}-bad-phone", tenant.slug), "data": { "last_name": "Bad", "phone": "12" } },
+        { "external_id": format!("{}-twin", tenant.slug), "data": { "last_name": "Twin", "email": twin_email } },
+    ]});
+    let pushed = http
+        .post(format!("{}/api/v1/records/contact/batch", app.address))
+        .bearer_auth(key)
+        .json(&records)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), StatusCode::OK);
+    let pipeline: Value = expect_json(
+        admin
+            .post(
+                &format!("/api/v1/tenants/{}/pipelines", tenant.id),
+                &json!({
+                    "name": "Contacts", "environment": "sandbox", "object": "contact",
+                    "source": { "kind": "app" },
+                    "target": { "kind": "connection", "connection_id": connection.id },
+                    "direction": "one_way",
+                }),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    app.run_jobs().await;
+    let pipeline_id = pipeline["id"].as_str().unwrap().to_string();
+    let runs: Vec<Value> = admin
+        .get_ok(&format!("/api/v1/tenants/{}/pipelines/{pipeline_id}/runs", tenant.id))
+        .await;
+    let failed: Vec<Value> = admin
+        .get_ok(&format!(
+            "/api/v1/tenants/{}/failed-records?error_kind=mapping",
+            tenant.id
+        ))
+        .await;
+    let alerts: Vec<Value> = admin.get_ok(&format!("/api/v1/tenants/{}/alerts", tenant.id)).await;
+    let endpoint_id = hook["endpoint"]["id"].as_str().unwrap().to_string();
+    let deliveries: Vec<Value> = expect_json(
+        http.get(format!("{}/api/v1/webhooks/{endpoint_id}/deliveries", app.address))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let events: Value = admin
+        .get_ok(&format!(
+            "/api/v1/tenants/{}/runs/{}/events",
+            tenant.id,
+            runs[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(alerts.len(), 1, "{alerts:?} {runs:?} {events}");
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    SyncIds {
+        pipeline_id,
+        run_id: runs[0]["id"].as_str().unwrap().to_string(),
+        failed_record_id: failed[0]["id"].as_str().unwrap().to_string(),
+        alert_id: alerts[0]["id"].as_str().unwrap().to_string(),
+        endpoint_id,
+        delivery_id: deliveries[0]["id"].as_str().unwrap().to_string(),
+        key: sandbox_key.secret.clone(),
     }
 }
 
@@ -104,6 +237,18 @@ fn sample_body(schema: &str) -> Value {
         "CreateTenantRequest" => json!({ "name": "New tenant" }),
         "LoginRequest" => json!({ "email": "x@example.com", "password": "whatever-password" }),
         "StartConnectRequest" => json!({ "provider": "hubspot", "environment": "sandbox" }),
+        "CreatePipelineRequest" => json!({
+            "name": "Intruder", "environment": "sandbox", "object": "contact",
+            "source": { "kind": "app" }, "target": { "kind": "app" }, "direction": "one_way",
+        }),
+        "UpdatePipelineRequest" => json!({ "name": "Taken over", "status": "paused" }),
+        "RunPipelineRequest" => json!({}),
+        "SaveMappingRequest" | "PreviewMappingRequest" => {
+            json!({ "config": { "object": "contact", "fields": [{ "target": "email", "source": "email" }] } })
+        }
+        "DecideHeldDeletesRequest" => json!({ "approve": true }),
+        "ReplayRequest" => json!({ "error_kind": "mapping" }),
+        "IgnoreRequest" => json!({ "error_kind": "mapping", "reason": "intruder" }),
         "BatchPush" => {
             json!({ "records": [{ "external_id": "tenant-b-record", "data": { "email": "intruder@example.com" } }] })
         }
@@ -134,6 +279,14 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
         ("key_id", b.key.id.to_string()),
         ("connection_id", b.connection.id.to_string()),
         ("object", "contact".to_string()),
+        ("pipeline_id", b.sync.pipeline_id.clone()),
+        ("flow", "forward".to_string()),
+        ("run_id", b.sync.run_id.clone()),
+        ("failed_record_id", b.sync.failed_record_id.clone()),
+        ("alert_id", b.sync.alert_id.clone()),
+        ("record_id", "tenant-b-bad-phone".to_string()),
+        ("endpoint_id", b.sync.endpoint_id.clone()),
+        ("delivery_id", b.sync.delivery_id.clone()),
         ("external_id", "tenant-b-record".to_string()),
     ]);
     let mut checked = 0;
@@ -257,8 +410,8 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
         .admin
         .get_ok(&format!("/api/v1/tenants/{}/api-keys", b.tenant.id))
         .await;
-    assert_eq!(b_keys.len(), 1);
-    assert!(b_keys[0].revoked_at.is_none());
+    assert_eq!(b_keys.len(), 2, "the production key and the sandbox one");
+    assert!(b_keys.iter().all(|k| k.revoked_at.is_none()));
     let b_audit: Value = b.admin.get_ok(&format!("/api/v1/tenants/{}/audit", b.tenant.id)).await;
     assert!(
         !b_audit.to_string().contains("admin@tenant-a"),
@@ -279,4 +432,37 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
         "A's writes went to A's own record"
     );
     assert_eq!(b_record["version"], 1);
+    let b_pipeline: Value = b
+        .admin
+        .get_ok(&format!(
+            "/api/v1/tenants/{}/pipelines/{}",
+            b.tenant.id, b.sync.pipeline_id
+        ))
+        .await;
+    assert_eq!(
+        (b_pipeline["name"].as_str(), b_pipeline["status"].as_str()),
+        (Some("Contacts"), Some("active"))
+    );
+    assert_eq!(b_pipeline["forward_mapping"]["version"], 1);
+    let b_failed: Value = b
+        .admin
+        .get_ok(&format!(
+            "/api/v1/tenants/{}/failed-records/{}",
+            b.tenant.id, b.sync.failed_record_id
+        ))
+        .await;
+    assert_eq!(b_failed["status"], "open");
+    let b_alerts: Vec<Value> = b.admin.get_ok(&format!("/api/v1/tenants/{}/alerts", b.tenant.id)).await;
+    assert!(b_alerts[0]["acknowledged_at"].is_null());
+    let b_hooks: Vec<Value> = expect_json(
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/webhooks", app.address))
+            .bearer_auth(&b.sync.key)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(b_hooks.len(), 1);
 }

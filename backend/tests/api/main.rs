@@ -20,6 +20,7 @@ mod records;
 mod roles;
 mod sandbox;
 mod sandbox_salesforce;
+mod sync;
 mod users;
 mod vault;
 mod webhooks;

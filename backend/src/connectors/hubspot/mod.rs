@@ -27,6 +27,8 @@ use super::{
 
 const BATCH_MAX: usize = 100;
 const SEARCH_MAX: usize = 200;
+/// The unique property Tandem creates on each object for its sync key.
+pub const SYNC_KEY_PROPERTY: &str = "tandem_id";
 
 pub struct HubSpotConnector {
     http: reqwest::Client,
@@ -125,6 +127,7 @@ impl HubSpotConnector {
         if let Some(body) = body {
             request = request.json(body);
         }
+        super::callout::admit().await?;
         let started = Instant::now();
         let outcome = request.send().await;
         let elapsed = started.elapsed();
@@ -137,7 +140,14 @@ impl HubSpotConnector {
         };
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| ConnectorError::transport(&e))?;
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                // The connection dropped mid-answer: as good as no answer.
+                record_callout(&method, path, None, elapsed);
+                return Err(ConnectorError::transport(&error));
+            }
+        };
         record_callout(&method, path, Some(status.as_u16()), elapsed);
         if status.is_success() || status == StatusCode::MULTI_STATUS {
             let json = if bytes.is_empty() {
@@ -308,6 +318,7 @@ impl Connector for HubSpotConnector {
             credential.base_url.trim_end_matches('/'),
             credential.access_token.expose_secret()
         );
+        super::callout::admit().await?;
         let started = Instant::now();
         let response = self
             .http
@@ -400,6 +411,107 @@ impl Connector for HubSpotConnector {
         match self.call(credential, Method::GET, &path, &query, None).await {
             Ok((_, json)) => to_record(&json, kind).map(Some),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn get_many(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let path = format!("/crm/v3/objects/{}/batch/read", object_name(kind));
+        let properties = with_cursor_fields(kind, fields);
+        let mut records = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH_MAX) {
+            let inputs = chunk
+                .iter()
+                .map(|id| Ok(json!({ "id": id_number(id)?.to_string() })))
+                .collect::<Result<Vec<_>, ConnectorError>>()?;
+            let body = json!({ "inputs": inputs, "properties": properties, "archived": false });
+            // Unknown ids come back as errors of a 207 answer: they are simply not there.
+            let (_, json) = self.call(credential, Method::POST, &path, &[], Some(&body)).await?;
+            for result in json.get("results").and_then(Value::as_array).into_iter().flatten() {
+                records.push(to_record(result, kind)?);
+            }
+        }
+        Ok(records)
+    }
+
+    async fn find_by(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        field: &str,
+        values: &[String],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let properties = with_cursor_fields(kind, fields);
+        let mut records = Vec::new();
+        // HubSpot takes at most 100 values in one IN filter.
+        for chunk in values.chunks(BATCH_MAX) {
+            let mut after: Option<String> = None;
+            loop {
+                let mut body = json!({
+                    "filterGroups": [{"filters": [{"propertyName": field, "operator": "IN", "values": chunk}]}],
+                    "properties": properties,
+                    "limit": SEARCH_MAX,
+                });
+                if let Some(after) = &after {
+                    body["after"] = json!(after);
+                }
+                let path = format!("/crm/v3/objects/{}/search", object_name(kind));
+                let (_, json) = self.call(credential, Method::POST, &path, &[], Some(&body)).await?;
+                for result in json.get("results").and_then(Value::as_array).into_iter().flatten() {
+                    records.push(to_record(result, kind)?);
+                }
+                after = json.pointer("/paging/next/after").and_then(|a| {
+                    a.as_str()
+                        .map(str::to_string)
+                        .or_else(|| a.as_u64().map(|n| n.to_string()))
+                });
+                if after.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(records)
+    }
+
+    async fn prepare_sync_key(&self, credential: &Credential, kind: ObjectKind) -> Result<String, ConnectorError> {
+        let path = format!("/crm/v3/properties/{}/{SYNC_KEY_PROPERTY}", object_name(kind));
+        match self.call(credential, Method::GET, &path, &[], None).await {
+            Ok((_, property)) => {
+                if property.get("hasUniqueValue").and_then(Value::as_bool) == Some(true) {
+                    return Ok(SYNC_KEY_PROPERTY.to_string());
+                }
+                return Err(ConnectorError::Validation {
+                    field: Some(SYNC_KEY_PROPERTY.into()),
+                    code: "NOT_UNIQUE".into(),
+                    message: format!(
+                        "the {} property {SYNC_KEY_PROPERTY} exists but does not require unique values; \
+                         Tandem needs a unique property to write its sync key",
+                        object_name(kind)
+                    ),
+                });
+            }
+            Err(ConnectorError::NotFound { .. }) => {}
+            Err(error) => return Err(error),
+        }
+        let body = json!({
+            "name": SYNC_KEY_PROPERTY,
+            "label": "Tandem ID",
+            "type": "string",
+            "fieldType": "text",
+            "description": "Tandem's key of the record in the app it is synced with. Do not edit.",
+            "hasUniqueValue": true,
+        });
+        let path = format!("/crm/v3/properties/{}", object_name(kind));
+        match self.call(credential, Method::POST, &path, &[], Some(&body)).await {
+            // Created meanwhile by another run: as good.
+            Ok(_) | Err(ConnectorError::Conflict { .. }) => Ok(SYNC_KEY_PROPERTY.to_string()),
             Err(error) => Err(error),
         }
     }

@@ -23,6 +23,8 @@ use super::{
 pub const API_VERSION: &str = "v62.0";
 const COLLECTION_MAX: usize = 200;
 const QUERY_MAX: usize = 2000;
+/// The External ID field Tandem writes its sync key into.
+pub const SYNC_KEY_FIELD: &str = "Tandem_Id__c";
 
 pub struct SalesforceConnector {
     http: reqwest::Client,
@@ -179,6 +181,7 @@ impl SalesforceConnector {
         if let Some(body) = body {
             request = request.json(body);
         }
+        super::callout::admit().await?;
         let started = Instant::now();
         let response = request.send().await;
         let elapsed = started.elapsed();
@@ -197,7 +200,14 @@ impl SalesforceConnector {
         {
             tracing::debug!(usage, "Salesforce API usage");
         }
-        let bytes = response.bytes().await.map_err(|e| ConnectorError::transport(&e))?;
+        let bytes = match response.bytes().await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                // The connection dropped mid-answer: as good as no answer.
+                super::callout::record("salesforce", &method, path, None, elapsed);
+                return Err(ConnectorError::transport(&error));
+            }
+        };
         super::callout::record("salesforce", &method, path, Some(status.as_u16()), elapsed);
         if status.is_success() {
             let json = if bytes.is_empty() {
@@ -305,6 +315,75 @@ impl Connector for SalesforceConnector {
             Ok((_, json)) => to_record(&json).map(Some),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
             Err(error) => Err(error),
+        }
+    }
+
+    async fn get_many(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        ids: &[String],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let ids = ids
+            .iter()
+            .map(|id| check_field(id).map(str::to_string))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.find_by(credential, kind, "Id", &ids, fields).await
+    }
+
+    async fn find_by(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        field: &str,
+        values: &[String],
+        fields: &[String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let field = check_field(field)?;
+        let mut records = Vec::new();
+        // 200 literals keep the query well inside Salesforce's URL and SOQL length limits.
+        for chunk in values.chunks(COLLECTION_MAX) {
+            let list: Vec<String> = chunk.iter().map(|v| quote(v)).collect();
+            let soql = format!(
+                "SELECT {} FROM {} WHERE {field} IN ({}) ORDER BY Id ASC",
+                select_list(fields)?,
+                object_name(kind),
+                list.join(", ")
+            );
+            let (_, mut json) = self
+                .call(credential, Method::GET, &Self::data("/query"), &[("q", soql)], None)
+                .await?;
+            loop {
+                for record in json.get("records").and_then(Value::as_array).into_iter().flatten() {
+                    records.push(to_record(record)?);
+                }
+                let next = json.get("nextRecordsUrl").and_then(Value::as_str).map(str::to_string);
+                match next {
+                    Some(next) if json.get("done").and_then(Value::as_bool) == Some(false) => {
+                        json = self.call(credential, Method::GET, &next, &[], None).await?.1;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(records)
+    }
+
+    async fn prepare_sync_key(&self, credential: &Credential, kind: ObjectKind) -> Result<String, ConnectorError> {
+        // Salesforce fields are made in Setup (or by a managed package), not by this API.
+        let meta = self.describe(credential, kind).await?;
+        match meta.field(SYNC_KEY_FIELD) {
+            Some(field) if field.unique => Ok(SYNC_KEY_FIELD.to_string()),
+            _ => Err(ConnectorError::Validation {
+                field: Some(SYNC_KEY_FIELD.into()),
+                code: "SYNC_KEY_FIELD_MISSING".into(),
+                message: format!(
+                    "{} has no External ID field {SYNC_KEY_FIELD}: add a Text(64) field named Tandem_Id, marked \
+                     External ID and Unique, in Setup > Object Manager (or install Tandem's package)",
+                    object_name(kind)
+                ),
+            }),
         }
     }
 

@@ -1,0 +1,2 @@
+pub mod acknowledge;
+pub mod list;

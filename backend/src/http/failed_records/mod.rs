@@ -1,0 +1,4 @@
+pub mod get;
+pub mod ignore;
+pub mod list;
+pub mod replay;

@@ -1,0 +1,4 @@
+pub mod callouts;
+pub mod events;
+pub mod get;
+pub mod record_history;

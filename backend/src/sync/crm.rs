@@ -1,0 +1,184 @@
+//! One connection, as the engine calls it: every call waits for the connection's budget, uses a
+//! valid token (refreshed once on a 401), is retried on 5xx, timeouts, dropped connections and
+//! 429 with exponential backoff and jitter (a 429's own wait when it gives one), and is recorded
+//! with its attempt number in the call scope the engine stores as callouts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use tandem_shared::api::tenants::Tenant;
+
+use super::budget::Budget;
+use crate::connectors::callout::{CallRecord, CallScope};
+use crate::connectors::{Connector, ConnectorError, Credential};
+use crate::oauth::CrmAccess;
+use crate::oauth::tokens::CredentialError;
+use crate::repo::RepoError;
+use crate::repo::connections::StoredConnection;
+
+/// How often and how patiently a call is retried within a run. What still fails after that is
+/// the job's to retry (reads) or a failed record (writes).
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    pub attempts: usize,
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 6,
+            first_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// The CRM refused for a reason retrying does not fix (validation, not found, conflict…).
+    #[error(transparent)]
+    Refused(ConnectorError),
+    /// Still failing after every retry.
+    #[error("{0} (after {1} attempts)")]
+    Exhausted(ConnectorError, usize),
+    /// The grant is gone: the connection needs an admin to connect it again.
+    #[error("the connection needs to be authorized again: {0}")]
+    NeedsReauth(String),
+    /// Tandem's share of the day's quota is spent.
+    #[error("the daily API quota is spent; it resets in {} minutes", .0.as_secs() / 60)]
+    QuotaSpent(Duration),
+    /// The token endpoint failed: try the run again later.
+    #[error("the CRM's token endpoint failed: {0}")]
+    TokenUnavailable(String),
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+impl CallError {
+    /// The connector error behind it, for records' failure reasons.
+    pub fn connector_error(&self) -> Option<&ConnectorError> {
+        match self {
+            CallError::Refused(e) | CallError::Exhausted(e, _) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+pub struct CrmClient {
+    pub connection: StoredConnection,
+    pub connector: Arc<dyn Connector>,
+    pub budget: Arc<Budget>,
+    tenant: Tenant,
+    access: Arc<CrmAccess>,
+    scope: CallScope,
+    retry: RetryPolicy,
+}
+
+impl CrmClient {
+    pub fn new(
+        connection: StoredConnection,
+        connector: Arc<dyn Connector>,
+        budget: Arc<Budget>,
+        tenant: Tenant,
+        access: Arc<CrmAccess>,
+        retry: RetryPolicy,
+    ) -> CrmClient {
+        let scope = CallScope::new(Some(budget.clone()));
+        CrmClient {
+            connection,
+            connector,
+            budget,
+            tenant,
+            access,
+            scope,
+            retry,
+        }
+    }
+
+    pub fn provider(&self) -> &'static str {
+        self.connector.provider().id
+    }
+
+    /// The requests made since the last call, for the callout history.
+    pub fn take_calls(&self) -> Vec<CallRecord> {
+        self.scope.take()
+    }
+
+    /// A valid credential (refreshed ahead of expiry by the token manager), and the connection
+    /// state it was read with.
+    async fn credential(&self) -> Result<(Credential, StoredConnection), CallError> {
+        self.access
+            .tokens
+            .credential_and_state(&self.tenant, self.connection.connection.id)
+            .await
+            .map_err(credential_error)
+    }
+
+    /// Runs `op` with retries (see the module documentation).
+    pub async fn call<T, F, Fut>(&self, op: F) -> Result<T, CallError>
+    where
+        F: Fn(Credential) -> Fut,
+        Fut: Future<Output = Result<T, ConnectorError>>,
+    {
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(self.retry.first_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(self.retry.attempts.saturating_sub(1))
+            .with_jitter()
+            .build();
+        let mut attempt = 1usize;
+        let mut refreshed = false;
+        loop {
+            let (credential, state) = self.credential().await?;
+            self.scope.set_attempt(attempt as u32);
+            let error = match self.scope.run(op(credential)).await {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            match error {
+                ConnectorError::RateLimited { daily: true, wait, .. } => return Err(CallError::QuotaSpent(wait)),
+                ConnectorError::Unauthorized { .. } if !refreshed => {
+                    refreshed = true;
+                    self.access
+                        .tokens
+                        .after_unauthorized(&self.tenant, &state)
+                        .await
+                        .map_err(credential_error)?;
+                    attempt += 1;
+                }
+                ConnectorError::GrantRevoked { message } => {
+                    let error = self.access.tokens.mark_needs_reauth(&self.connection, &message).await;
+                    return Err(credential_error(error));
+                }
+                error if error.is_retryable() => {
+                    let Some(delay) = delays.next() else {
+                        return Err(CallError::Exhausted(error, attempt));
+                    };
+                    // A 429 says how long to wait; the backoff's jitter still spreads callers.
+                    let wait = match &error {
+                        ConnectorError::RateLimited { wait, .. } => (*wait).max(delay / 4),
+                        _ => delay,
+                    };
+                    tracing::debug!(attempt, ?wait, error = %error, "retrying a CRM call");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                error => return Err(CallError::Refused(error)),
+            }
+        }
+    }
+}
+
+fn credential_error(error: CredentialError) -> CallError {
+    match error {
+        CredentialError::NeedsReauth(message) => CallError::NeedsReauth(message),
+        CredentialError::NotFound => CallError::NeedsReauth("the connection was removed".into()),
+        CredentialError::Unavailable(message) => CallError::TokenUnavailable(message),
+        CredentialError::Corrupt => CallError::NeedsReauth("the stored tokens cannot be read".into()),
+        CredentialError::Repo(error) => CallError::Repo(error),
+        CredentialError::Vault(error) => CallError::TokenUnavailable(error.to_string()),
+    }
+}

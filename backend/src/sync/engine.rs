@@ -1,0 +1,1024 @@
+//! Runs pipelines, one slice at a time.
+//!
+//! A run reads the changes of each side it syncs from (source, and target for two-way pipelines)
+//! page by page after that side's cursor, processes each page (`page`) and commits everything the
+//! page produced — links, events, failed records, writes into the app's store and the change feed,
+//! callouts, counters and the new cursor — in one transaction. A crash between pages loses
+//! nothing (the page is read again) and doubles nothing (CRM writes are idempotent, app writes are
+//! keyed). A run lasts as many job slices as it needs: each slice stops after `slice` so that
+//! other tenants' jobs get their turn, and the run goes on in the next slice (`active_run_id`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tandem_shared::api::changes::{Change, ChangeKind};
+use tandem_shared::api::pipelines::{Flow, PipelineStatus, Side};
+use tandem_shared::api::runs::{HeldDeleteStatus, RecordOutcome, RunStatus, RunTrigger};
+use tandem_shared::ids::{ConnectionId, PipelineId, RunId};
+use tracing::Instrument;
+
+use super::budget::Budgets;
+use super::crm::{CallError, RetryPolicy};
+use super::notify;
+use super::outcome::{AppWrite, Incoming, PageOutput};
+use super::page::{self, Abort, PageCtx};
+use super::plan::{Loader, Plan, PlanError, SideHandle};
+use super::writes;
+use crate::connectors::ChangeCursor;
+use crate::domain::match_keys::match_keys;
+use crate::jobs::Queue;
+use crate::oauth::CrmAccess;
+use crate::repo::app_records::{self, Upsert};
+use crate::repo::change_feed::{self, NewChange};
+use crate::repo::sync_history::{self, NewCallout, StoredHeldDelete};
+use crate::repo::{Db, RepoError, change_sequences, failed_records, now_ms, pipelines, sync_links};
+
+#[derive(Clone, Copy, Debug)]
+pub struct EngineConfig {
+    /// Records read per page (and written per batch, up to the CRM's maximum).
+    pub page_size: usize,
+    /// How long one job slice may run before it hands over.
+    pub slice: Duration,
+    pub retry: RetryPolicy,
+    /// How far a run re-reads behind a CRM cursor (search indexes lag writes by seconds).
+    pub lookback: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            page_size: 100,
+            slice: Duration::from_secs(20),
+            retry: RetryPolicy::default(),
+            lookback: Duration::from_secs(5),
+        }
+    }
+}
+
+/// How a slice ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slice {
+    /// The run is over (or there was nothing to run).
+    Finished,
+    /// More to do: run the next slice as soon as it is this tenant's turn.
+    Continue,
+    /// Wait this long first (the daily quota is spent).
+    Wait(Duration),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+    /// Worth another try later (the token endpoint is down, the CRM kept failing a read).
+    #[error("{0}")]
+    Retry(String),
+}
+
+struct Inner {
+    db: Db,
+    queue: Queue,
+    access: Arc<CrmAccess>,
+    budgets: Budgets,
+    config: EngineConfig,
+    /// Sync-key fields already prepared, per connection and object.
+    sync_keys: Mutex<HashMap<(ConnectionId, &'static str), String>>,
+}
+
+#[derive(Clone)]
+pub struct SyncEngine {
+    inner: Arc<Inner>,
+}
+
+enum PassEnd {
+    CaughtUp,
+    OutOfTime,
+}
+
+/// The run a slice works on.
+#[derive(Clone, Copy)]
+struct RunRef {
+    id: RunId,
+    trigger: RunTrigger,
+    /// Started in this slice.
+    fresh: bool,
+}
+
+fn callout_error_kind(status: Option<u16>) -> Option<String> {
+    match status {
+        None => Some("transport".into()),
+        Some(429) => Some("rate_limited".into()),
+        Some(401) => Some("unauthorized".into()),
+        Some(s) if s >= 500 => Some("server_error".into()),
+        Some(s) if s >= 400 => Some("rejected".into()),
+        _ => None,
+    }
+}
+
+impl SyncEngine {
+    pub fn new(db: Db, queue: Queue, access: Arc<CrmAccess>, config: EngineConfig) -> SyncEngine {
+        SyncEngine {
+            inner: Arc::new(Inner {
+                db,
+                queue,
+                access,
+                budgets: Budgets::default(),
+                config,
+                sync_keys: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.inner.queue
+    }
+
+    pub fn config(&self) -> EngineConfig {
+        self.inner.config
+    }
+
+    pub fn budgets(&self) -> &Budgets {
+        &self.inner.budgets
+    }
+
+    /// Runs one slice of the pipeline's current run (starting a run if none is going).
+    pub async fn run_slice(&self, pipeline_id: PipelineId) -> Result<Slice, SyncError> {
+        let span = tracing::info_span!("sync", pipeline.id = %pipeline_id, tenant.id = tracing::field::Empty, run.id = tracing::field::Empty);
+        self.slice(pipeline_id, span.clone()).instrument(span).await
+    }
+
+    async fn slice(&self, pipeline_id: PipelineId, span: tracing::Span) -> Result<Slice, SyncError> {
+        let db = &self.inner.db;
+        let Some(stored) = pipelines::get_any(db.pool(), pipeline_id).await? else {
+            return Ok(Slice::Finished);
+        };
+        span.record("tenant.id", tracing::field::display(stored.pipeline.tenant_id));
+        if stored.pipeline.status != PipelineStatus::Active {
+            let (active, _) = sync_history::active_run(db.pool(), pipeline_id).await?;
+            if let Some(run) = active {
+                let reason = format!("the pipeline is {}", stored.pipeline.status.as_str().replace('_', " "));
+                sync_history::finish_run(db.pool(), run, RunStatus::Failed, Some(&reason), now_ms()).await?;
+                sync_history::set_active_run(db.pool(), pipeline_id, None, None).await?;
+            }
+            return Ok(Slice::Finished);
+        }
+        let environment_id = stored.environment_id;
+        let tenant_id = stored.pipeline.tenant_id;
+        let loader = Loader {
+            db,
+            access: &self.inner.access,
+            budgets: &self.inner.budgets,
+            retry: self.inner.config.retry,
+        };
+        let mut plan = match loader.load(stored).await {
+            Ok(plan) => plan,
+            Err(PlanError::Gone) => return Ok(Slice::Finished),
+            Err(PlanError::Repo(error)) => return Err(error.into()),
+            Err(PlanError::Broken(reason)) => {
+                self.pause(pipeline_id, tenant_id, environment_id, "pipeline_broken", &reason)
+                    .await?;
+                return Ok(Slice::Finished);
+            }
+        };
+
+        let run = self.current_run(&plan).await?;
+        span.record("run.id", tracing::field::display(run.id));
+        sync_history::interrupt_stale_runs(db.pool(), pipeline_id, Some(run.id), now_ms()).await?;
+
+        match self.slice_body(&mut plan, run).await {
+            Ok(slice) => Ok(slice),
+            Err(abort) => self.aborted(&plan, run, abort).await,
+        }
+    }
+
+    async fn slice_body(&self, plan: &mut Plan, run: RunRef) -> Result<Slice, Abort> {
+        let deadline = Instant::now() + self.inner.config.slice;
+        if let Some(reason) = self.prepare_sync_keys(plan).await? {
+            let p = &plan.stored;
+            self.pause(
+                p.pipeline.id,
+                p.pipeline.tenant_id,
+                p.environment_id,
+                "sync_key_missing",
+                &reason,
+            )
+            .await?;
+            sync_history::finish_run(self.inner.db.pool(), run.id, RunStatus::Failed, Some(&reason), now_ms()).await?;
+            sync_history::set_active_run(self.inner.db.pool(), p.pipeline.id, None, None).await?;
+            return Ok(Slice::Finished);
+        }
+        if run.fresh {
+            self.start_progress(plan, run).await?;
+        }
+        let mut flows = vec![Flow::Forward];
+        if plan.two_way() {
+            flows.push(Flow::Reverse);
+        }
+        for &flow in &flows {
+            self.replay(plan, run, flow).await?;
+        }
+        for &flow in &flows {
+            if let PassEnd::OutOfTime = self.pass(plan, run, flow, deadline).await? {
+                self.update_estimate(plan, run).await?;
+                return Ok(Slice::Continue);
+            }
+        }
+        self.end_run(plan, run).await
+    }
+
+    /// The run this slice continues, or a new one.
+    async fn current_run(&self, plan: &Plan) -> Result<RunRef, SyncError> {
+        let db = &self.inner.db;
+        let pipeline = &plan.stored.pipeline;
+        let (active, next_trigger) = sync_history::active_run(db.pool(), pipeline.id).await?;
+        if let Some(id) = active
+            && let Some(run) = sync_history::get_run(db.pool(), pipeline.tenant_id, id).await?
+            && run.status == RunStatus::Running
+        {
+            return Ok(RunRef {
+                id,
+                trigger: run.trigger,
+                fresh: false,
+            });
+        }
+        let first_run = sync_links::cursor(db.pool(), pipeline.id, Side::Source)
+            .await?
+            .is_none();
+        let trigger = match next_trigger {
+            Some(RunTrigger::Reconciliation) => RunTrigger::Reconciliation,
+            _ if first_run => RunTrigger::Initial,
+            Some(trigger) => trigger,
+            None => RunTrigger::Poll,
+        };
+        let id = sync_history::start_run(db.pool(), pipeline.tenant_id, pipeline.id, trigger, now_ms()).await?;
+        sync_history::set_active_run(db.pool(), pipeline.id, Some(id), None).await?;
+        if trigger == RunTrigger::Reconciliation {
+            // A full comparison: read every record again; unchanged ones cost no write.
+            for side in [Side::Source, Side::Target] {
+                if sync_links::cursor(db.pool(), pipeline.id, side).await?.is_some() {
+                    sync_links::set_cursor(db.pool(), pipeline.id, side, &Value::Null, now_ms()).await?;
+                }
+            }
+        }
+        tracing::info!(run.id = %id, trigger = trigger.as_str(), "run started");
+        Ok(RunRef {
+            id,
+            trigger,
+            fresh: true,
+        })
+    }
+
+    /// Makes sure every CRM that records are created in has Tandem's sync-key field. A reason to
+    /// stop when one cannot have it.
+    async fn prepare_sync_keys(&self, plan: &mut Plan) -> Result<Option<String>, Abort> {
+        let two_way = plan.two_way();
+        let sides: Vec<&mut SideHandle> = if two_way {
+            vec![&mut plan.target, &mut plan.source]
+        } else {
+            vec![&mut plan.target]
+        };
+        for side in sides {
+            let Some(crm) = side.crm_mut() else { continue };
+            let key = (crm.client.connection.connection.id, crm.kind.as_str());
+            let known = self
+                .inner
+                .sync_keys
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .get(&key)
+                .cloned();
+            if let Some(field) = known {
+                crm.sync_key = Some(field);
+                continue;
+            }
+            let kind = crm.kind;
+            let result = crm
+                .client
+                .call(|credential| {
+                    let connector = crm.client.connector.clone();
+                    async move { connector.prepare_sync_key(&credential, kind).await }
+                })
+                .await;
+            match result {
+                Ok(field) => {
+                    self.inner
+                        .sync_keys
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(key, field.clone());
+                    crm.sync_key = Some(field);
+                }
+                Err(CallError::Refused(error)) => return Ok(Some(error.to_string())),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Reads one pass's changes page by page until caught up or out of time.
+    async fn pass(&self, plan: &Plan, run: RunRef, flow: Flow, deadline: Instant) -> Result<PassEnd, Abort> {
+        let db = &self.inner.db;
+        let from = flow.from_side();
+        let mut cursor = sync_links::cursor(db.pool(), plan.stored.pipeline.id, from)
+            .await?
+            .filter(|c| !c.is_null());
+        let mut first = true;
+        loop {
+            if Instant::now() >= deadline {
+                return Ok(PassEnd::OutOfTime);
+            }
+            let (records, next, more) = self.read_page(plan, flow, cursor.as_ref(), run.fresh && first).await?;
+            first = false;
+            let ctx = PageCtx {
+                db,
+                plan,
+                flow,
+                now_ms: now_ms(),
+            };
+            let output = if records.is_empty() {
+                PageOutput::default()
+            } else {
+                page::process(&ctx, records).await?
+            };
+            let moved = next.is_some() && next != cursor;
+            self.commit(plan, run.id, output, next.clone().map(|c| (from, c)))
+                .await?;
+            if moved {
+                cursor = next;
+            }
+            if !more || !moved {
+                return Ok(PassEnd::CaughtUp);
+            }
+        }
+    }
+
+    /// One page of changes after `cursor` on the side `flow` reads, the cursor after it, and
+    /// whether more may follow.
+    async fn read_page(
+        &self,
+        plan: &Plan,
+        flow: Flow,
+        cursor: Option<&Value>,
+        look_back: bool,
+    ) -> Result<(Vec<Incoming>, Option<Value>, bool), Abort> {
+        let page_size = self.inner.config.page_size;
+        match plan.side(flow.from_side()) {
+            SideHandle::App(app) => {
+                let after = cursor.and_then(|c| c.get("seq")).and_then(Value::as_i64).unwrap_or(0);
+                let rows = app_records::changed_after(
+                    self.inner.db.pool(),
+                    app.environment_id,
+                    plan.stored.pipeline.object,
+                    after,
+                    page_size as i64,
+                )
+                .await?;
+                let next = rows
+                    .last()
+                    .map(|r| json!({ "seq": r.change_seq }))
+                    .or_else(|| cursor.cloned());
+                let more = rows.len() == page_size;
+                Ok((rows.iter().map(writes::incoming_from_app).collect(), next, more))
+            }
+            SideHandle::Crm(crm) => {
+                let stored: Option<ChangeCursor> = cursor.and_then(|c| serde_json::from_value(c.clone()).ok());
+                let since = stored.clone().map(|mut c| {
+                    if look_back {
+                        c.modified_at -= chrono::Duration::from_std(self.inner.config.lookback).unwrap_or_default();
+                        c.id = "0".into();
+                    }
+                    c
+                });
+                let mut fields: Vec<String> = plan
+                    .mapping(flow)
+                    .map(|m| m.compiled.source_fields().iter().map(|f| f.to_string()).collect())
+                    .unwrap_or_default();
+                if let Some(other) = plan.mapping(match flow {
+                    Flow::Forward => Flow::Reverse,
+                    Flow::Reverse => Flow::Forward,
+                }) {
+                    // Two-way: also what the other mapping writes here, to compare.
+                    fields.extend(other.compiled.target_fields().iter().map(|f| f.to_string()));
+                }
+                fields.sort();
+                fields.dedup();
+                let kind = crm.kind;
+                let page = crm
+                    .client
+                    .call(|credential| {
+                        let connector = crm.client.connector.clone();
+                        let (since, fields) = (since.clone(), fields.clone());
+                        async move {
+                            connector
+                                .changes(&credential, kind, since.as_ref(), &fields, page_size)
+                                .await
+                        }
+                    })
+                    .await?;
+                // Never move a cursor backwards (a look-back read that found nothing).
+                let next = match (page.cursor, stored) {
+                    (Some(new), Some(old)) => Some(new.max(old)),
+                    (new, old) => new.or(old),
+                };
+                let records = page.records.into_iter().map(writes::incoming_from_crm).collect();
+                Ok((records, next.map(|c| json!(c)), page.more))
+            }
+        }
+    }
+
+    /// Sends again the records of failed-record replays, before the changes.
+    async fn replay(&self, plan: &Plan, run: RunRef, flow: Flow) -> Result<(), Abort> {
+        let db = &self.inner.db;
+        loop {
+            let ids = failed_records::replaying(
+                db.pool(),
+                plan.stored.pipeline.id,
+                flow,
+                self.inner.config.page_size as i64,
+            )
+            .await?;
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let ctx = PageCtx {
+                db,
+                plan,
+                flow,
+                now_ms: now_ms(),
+            };
+            let records = page::fetch_for_replay(&ctx, &ids).await?;
+            let mut output = page::process(&ctx, records.clone()).await?;
+            // Records that no longer exist fail again, saying so.
+            for id in ids.iter().filter(|id| !records.iter().any(|r| &r.id == *id)) {
+                let gone = Incoming {
+                    id: id.clone(),
+                    fields: json!({}),
+                    modified_at: now_ms(),
+                    deleted: true,
+                    app_version: None,
+                };
+                output.failed(
+                    flow,
+                    &gone,
+                    None,
+                    tandem_shared::api::failed_records::FailureReason {
+                        kind: "not_found".into(),
+                        field: None,
+                        message: "the record no longer exists on its side".into(),
+                        crm_error: None,
+                    },
+                );
+            }
+            // Whatever was neither synced nor failed again (unchanged, skipped) is settled.
+            for id in &ids {
+                let acted =
+                    output.resolved.iter().any(|(_, r)| r == id) || output.failures.iter().any(|f| &f.record_id == id);
+                if !acted {
+                    output.resolved.push((flow, id.clone()));
+                }
+            }
+            self.commit(plan, run.id, output, None).await?;
+        }
+    }
+
+    /// Writes what a page produced, with the cursor, in one transaction.
+    async fn commit(
+        &self,
+        plan: &Plan,
+        run_id: RunId,
+        mut output: PageOutput,
+        cursor: Option<(Side, Value)>,
+    ) -> Result<(), RepoError> {
+        let db = &self.inner.db;
+        let pipeline = &plan.stored.pipeline;
+        let now = now_ms();
+        let mut tx = db.begin().await?;
+        if !output.app_writes.is_empty() {
+            let environment_id = plan.stored.environment_id;
+            let count = output.app_writes.len() as i64;
+            let mut seq =
+                change_sequences::take(&mut *tx, environment_id, change_sequences::APP_RECORDS, count).await? - count;
+            let mut feed_seq =
+                change_sequences::take(&mut *tx, environment_id, change_feed::STREAM, count).await? - count;
+            for write in std::mem::take(&mut output.app_writes) {
+                seq += 1;
+                let version = self.write_app_record(&mut tx, plan, &write, seq, now).await?;
+                if let Some((version, record)) = version {
+                    feed_seq += 1;
+                    let new = NewChange {
+                        seq: feed_seq,
+                        pipeline_id: pipeline.id,
+                        object: pipeline.object,
+                        external_id: &write.external_id,
+                        provider: &write.provider,
+                        crm_id: &write.crm_id,
+                        change: write.change,
+                        record: &record,
+                    };
+                    change_feed::insert(&mut tx, pipeline.tenant_id, environment_id, &new, now).await?;
+                    let change = Change {
+                        cursor: feed_seq.to_string(),
+                        object: pipeline.object,
+                        external_id: write.external_id.clone(),
+                        provider: write.provider.clone(),
+                        crm_id: write.crm_id.clone(),
+                        change: write.change,
+                        record,
+                        pipeline_id: Some(pipeline.id),
+                        occurred_at: crate::repo::to_datetime(now),
+                    };
+                    notify::change(
+                        &mut tx,
+                        &self.inner.queue,
+                        pipeline.tenant_id,
+                        environment_id,
+                        &change,
+                        now,
+                    )
+                    .await?;
+                    for link in output
+                        .links
+                        .iter_mut()
+                        .filter(|l| Some(&l.source_id) == write.link_source_id.as_ref())
+                    {
+                        link.app_version = Some(version);
+                    }
+                } else if let Some(current) =
+                    app_records::get(&mut *tx, environment_id, pipeline.object, &write.external_id).await?
+                {
+                    for link in output
+                        .links
+                        .iter_mut()
+                        .filter(|l| Some(&l.source_id) == write.link_source_id.as_ref())
+                    {
+                        link.app_version = Some(current.version);
+                    }
+                }
+            }
+        }
+        sync_links::upsert(&mut tx, pipeline.tenant_id, pipeline.id, &output.links, now).await?;
+        sync_history::insert_events(&mut tx, pipeline.tenant_id, pipeline.id, run_id, &output.events, now).await?;
+        for failure in &output.failures {
+            failed_records::record(&mut tx, pipeline.tenant_id, pipeline.id, run_id, failure, now).await?;
+        }
+        for flow in [Flow::Forward, Flow::Reverse] {
+            let ids: Vec<String> = output
+                .resolved
+                .iter()
+                .filter(|(f, _)| *f == flow)
+                .map(|(_, id)| id.clone())
+                .collect();
+            failed_records::resolve(&mut tx, pipeline.id, flow, &ids, now).await?;
+        }
+        sync_history::insert_pending_deletes(
+            &mut tx,
+            pipeline.tenant_id,
+            pipeline.id,
+            run_id,
+            &output.pending_deletes,
+            now,
+        )
+        .await?;
+        sync_history::insert_conflicts(&mut tx, pipeline.tenant_id, pipeline.id, run_id, &output.conflicts, now)
+            .await?;
+        for client in plan.crm_clients() {
+            let calls = client.take_calls();
+            if calls.is_empty() {
+                continue;
+            }
+            output.delta.api_calls += calls.len() as i64;
+            output.delta.retries += calls.iter().filter(|c| c.attempt > 1).count() as i64;
+            let callouts: Vec<NewCallout> = calls
+                .into_iter()
+                .map(|c| NewCallout {
+                    connection_id: client.connection.connection.id,
+                    method: c.method,
+                    error_kind: callout_error_kind(c.status),
+                    path: c.path,
+                    status: c.status,
+                    duration_ms: c.duration.as_millis() as i64,
+                    attempt: i64::from(c.attempt),
+                    at_ms: c.at_ms,
+                })
+                .collect();
+            sync_history::insert_callouts(&mut tx, pipeline.tenant_id, Some(run_id), &callouts).await?;
+        }
+        sync_history::add_to_run(&mut *tx, run_id, &output.delta).await?;
+        if let Some((side, cursor)) = cursor {
+            sync_links::set_cursor(&mut *tx, pipeline.id, side, &cursor, now).await?;
+        }
+        tx.commit().await.map_err(RepoError::from)?;
+        for client in plan.crm_clients() {
+            if let Err(error) = client.budget.save(db).await {
+                tracing::warn!(%error, "could not save the connection's API usage");
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one record into the app's store; its new version and content when it changed.
+    async fn write_app_record(
+        &self,
+        tx: &mut crate::repo::Tx,
+        plan: &Plan,
+        write: &AppWrite,
+        change_seq: i64,
+        now: i64,
+    ) -> Result<Option<(i64, Value)>, RepoError> {
+        let environment_id = plan.stored.environment_id;
+        let object = plan.stored.pipeline.object;
+        match &write.payload {
+            Some(payload) => {
+                let version = app_records::upsert_if_changed(
+                    &mut **tx,
+                    Upsert {
+                        tenant_id: plan.stored.pipeline.tenant_id,
+                        environment_id,
+                        object,
+                        external_id: &write.external_id,
+                        payload,
+                        content_hash: &write.hash,
+                        change_seq,
+                        now_ms: now,
+                    },
+                )
+                .await?;
+                if version.is_some() {
+                    let keys: Vec<String> = match_keys(object, payload).iter().map(|k| k.text()).collect();
+                    app_records::set_keys(tx, environment_id, object, &write.external_id, &keys).await?;
+                }
+                Ok(version.map(|v| (v, payload.clone())))
+            }
+            None => {
+                let last = app_records::get(&mut **tx, environment_id, object, &write.external_id).await?;
+                let version =
+                    app_records::mark_deleted(&mut **tx, environment_id, object, &write.external_id, change_seq, now)
+                        .await?;
+                if version.is_some() {
+                    app_records::set_keys(tx, environment_id, object, &write.external_id, &[]).await?;
+                }
+                Ok(version.map(|v| (v, last.map(|r| r.data).unwrap_or(Value::Null))))
+            }
+        }
+    }
+
+    /// The end of a run: deletions under the threshold applied (or all held), status, alerts.
+    async fn end_run(&self, plan: &Plan, run: RunRef) -> Result<Slice, Abort> {
+        let db = &self.inner.db;
+        let pipeline = &plan.stored.pipeline;
+        let pending = sync_history::run_deletes(db.pool(), run.id, "pending").await?;
+        if !pending.is_empty() {
+            let live = sync_links::count_live(db.pool(), pipeline.id).await?;
+            let policy = &pipeline.settings.deletes;
+            let count = pending.len();
+            let over_count = policy.hold_above_count.is_some_and(|max| count > max as usize);
+            let over_share = policy
+                .hold_above_share
+                .is_some_and(|share| live > 0 && count as f64 / live as f64 > share);
+            if over_count || over_share {
+                self.hold(plan, run, pending, live).await?;
+            } else {
+                self.apply_deletes(plan, run, pending).await?;
+            }
+        }
+        let approved = sync_history::list_held(
+            db.pool(),
+            pipeline.tenant_id,
+            pipeline.id,
+            Some(HeldDeleteStatus::Approved),
+        )
+        .await?;
+        if !approved.is_empty() {
+            self.apply_deletes(plan, run, approved).await?;
+        }
+        self.finish(plan, run).await?;
+        if pipelines::take_rerun(db.pool(), pipeline.id).await? {
+            return Ok(Slice::Continue);
+        }
+        Ok(Slice::Finished)
+    }
+
+    async fn hold(&self, plan: &Plan, run: RunRef, pending: Vec<StoredHeldDelete>, live: i64) -> Result<(), Abort> {
+        let db = &self.inner.db;
+        let pipeline = &plan.stored.pipeline;
+        let now = now_ms();
+        let mut output = PageOutput::default();
+        for delete in &pending {
+            sync_history::set_delete_status(db.pool(), delete.held.id, "pending", "held", None, now).await?;
+            output.delta.counts.held += 1;
+            output.event(
+                Flow::Forward,
+                Some(&delete.source_id),
+                Some(&delete.target_id),
+                RecordOutcome::Held,
+                json!({ "deleted_on": delete.held.side }),
+            );
+        }
+        self.commit(plan, run.id, output, None).await?;
+        let message = format!(
+            "{} deletions held for approval: more than this pipeline applies in one run ({} linked records)",
+            pending.len(),
+            live
+        );
+        let mut tx = db.begin().await?;
+        notify::alert(
+            &mut tx,
+            &self.inner.queue,
+            pipeline.tenant_id,
+            plan.stored.environment_id,
+            Some(pipeline.id),
+            "held_deletes",
+            &message,
+            json!({ "count": pending.len(), "run_id": run.id }),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(())
+    }
+
+    /// Deletes (archives) the twins of records deleted on the other side.
+    async fn apply_deletes(&self, plan: &Plan, run: RunRef, deletes: Vec<StoredHeldDelete>) -> Result<(), Abort> {
+        let db = &self.inner.db;
+        let now = now_ms();
+        for deleted_on in [Side::Source, Side::Target] {
+            let batch: Vec<&StoredHeldDelete> = deletes.iter().filter(|d| d.held.side == deleted_on).collect();
+            if batch.is_empty() {
+                continue;
+            }
+            let apply_to = deleted_on.other();
+            let ids: Vec<String> = batch
+                .iter()
+                .map(|d| match apply_to {
+                    Side::Source => d.source_id.clone(),
+                    Side::Target => d.target_id.clone(),
+                })
+                .collect();
+            let flow = writes::flow_applying_delete(deleted_on);
+            let mut output = PageOutput::default();
+            match plan.side(apply_to) {
+                SideHandle::Crm(crm) => {
+                    for chunk in ids.chunks(crm.batch_max.max(1)) {
+                        let kind = crm.kind;
+                        crm.client
+                            .call(|credential| {
+                                let connector = crm.client.connector.clone();
+                                let chunk = chunk.to_vec();
+                                async move { connector.delete(&credential, kind, &chunk).await }
+                            })
+                            .await?;
+                    }
+                }
+                SideHandle::App(_) => {
+                    let provider = plan.side(deleted_on).crm().map_or("crm", |c| c.client.provider());
+                    for (delete, id) in batch.iter().zip(&ids) {
+                        let crm_id = match deleted_on {
+                            Side::Source => &delete.source_id,
+                            Side::Target => &delete.target_id,
+                        };
+                        output.app_writes.push(AppWrite {
+                            external_id: id.clone(),
+                            crm_id: crm_id.clone(),
+                            provider: provider.to_string(),
+                            payload: None,
+                            hash: String::new(),
+                            change: ChangeKind::Deleted,
+                            link_source_id: None,
+                        });
+                    }
+                }
+            }
+            let links = sync_links::by_ids(
+                db.pool(),
+                plan.stored.pipeline.id,
+                Side::Source,
+                &batch.iter().map(|d| d.source_id.clone()).collect::<Vec<_>>(),
+            )
+            .await?;
+            for delete in &batch {
+                sync_history::set_delete_status(
+                    db.pool(),
+                    delete.held.id,
+                    delete.held.status.as_str(),
+                    "applied",
+                    None,
+                    now,
+                )
+                .await?;
+                if let Some(link) = links.get(&delete.source_id) {
+                    let mut link = link.clone();
+                    link.deleted_at = Some(now);
+                    output.links.push(link);
+                }
+                output.delta.counts.deleted += 1;
+                output.event(
+                    flow,
+                    Some(&delete.source_id),
+                    Some(&delete.target_id),
+                    RecordOutcome::Deleted,
+                    json!({ "deleted_on": deleted_on, "applied_to": apply_to }),
+                );
+            }
+            self.commit(plan, run.id, output, None).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the run, checks its failure rate and raises what needs raising.
+    async fn finish(&self, plan: &Plan, run: RunRef) -> Result<(), RepoError> {
+        let db = &self.inner.db;
+        let pipeline = &plan.stored.pipeline;
+        let now = now_ms();
+        sync_history::finish_run(db.pool(), run.id, RunStatus::Succeeded, None, now).await?;
+        sync_history::set_active_run(db.pool(), pipeline.id, None, None).await?;
+        let next_poll = now + i64::from(pipeline.settings.trigger.poll_every_minutes.max(1)) * 60_000;
+        pipelines::schedule(db.pool(), pipeline.id, Some(next_poll), plan.stored.next_reconcile_at).await?;
+        let Some(result) = sync_history::get_run(db.pool(), pipeline.tenant_id, run.id).await? else {
+            return Ok(());
+        };
+        let c = result.counts;
+        tracing::info!(
+            created = c.created,
+            updated = c.updated,
+            unchanged = c.unchanged,
+            skipped = c.skipped,
+            failed = c.failed,
+            api_calls = result.api_calls,
+            "run finished"
+        );
+        metrics::counter!("sync_runs_total", "trigger" => run.trigger.as_str()).increment(1);
+        let processed = c.created + c.updated + c.unchanged + c.skipped + c.failed;
+        let mut tx = db.begin().await?;
+        let environment_id = plan.stored.environment_id;
+        if processed >= 10 && c.failed as f64 / processed as f64 > pipeline.settings.pause_above_failure_rate {
+            let message = format!(
+                "{} of {} records failed in the last run: the pipeline is paused until the cause is fixed",
+                c.failed, processed
+            );
+            pipelines::set_status(&mut *tx, pipeline.id, PipelineStatus::Paused, Some(&message), now).await?;
+            notify::alert(
+                &mut tx,
+                &self.inner.queue,
+                pipeline.tenant_id,
+                environment_id,
+                Some(pipeline.id),
+                "failure_rate",
+                &message,
+                json!({ "run_id": run.id, "failed": c.failed, "processed": processed }),
+                now,
+            )
+            .await?;
+        }
+        let exhausted: i64 = failed_records::count_kind_in_run(&mut *tx, run.id, "retries_exhausted").await?;
+        if exhausted > 0 {
+            let message =
+                format!("{exhausted} records failed after every retry; they are in failed records, ready to replay");
+            notify::alert(
+                &mut tx,
+                &self.inner.queue,
+                pipeline.tenant_id,
+                environment_id,
+                Some(pipeline.id),
+                "retries_exhausted",
+                &message,
+                json!({ "run_id": run.id, "count": exhausted }),
+                now,
+            )
+            .await?;
+        }
+        let duplicates: i64 = failed_records::count_kind_in_run(&mut *tx, run.id, "duplicate").await?;
+        if duplicates > 0 {
+            let message =
+                format!("{duplicates} records were skipped as duplicates of existing records: decide and replay them");
+            notify::alert(
+                &mut tx,
+                &self.inner.queue,
+                pipeline.tenant_id,
+                environment_id,
+                Some(pipeline.id),
+                "duplicates",
+                &message,
+                json!({ "run_id": run.id, "count": duplicates }),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(())
+    }
+
+    /// A slice that stopped early: wait, pause for re-auth, or let the job retry.
+    async fn aborted(&self, plan: &Plan, run: RunRef, abort: Abort) -> Result<Slice, SyncError> {
+        let db = &self.inner.db;
+        let pipeline = &plan.stored.pipeline;
+        // The calls made before the stop happened: keep them.
+        self.commit(plan, run.id, PageOutput::default(), None).await?;
+        match abort {
+            Abort::Wait(wait) => {
+                tracing::info!(?wait, "the daily quota is spent; the run waits");
+                self.update_estimate(plan, run).await.map_err(SyncError::from)?;
+                Ok(Slice::Wait(wait))
+            }
+            Abort::NeedsReauth(reason) => {
+                let now = now_ms();
+                let mut tx = db.begin().await?;
+                for client in plan.crm_clients() {
+                    pipelines::pause_for_reauth(&mut *tx, client.connection.connection.id, &reason, now).await?;
+                }
+                notify::alert(
+                    &mut tx,
+                    &self.inner.queue,
+                    pipeline.tenant_id,
+                    plan.stored.environment_id,
+                    Some(pipeline.id),
+                    "needs_reauth",
+                    &format!("{reason}; the connection's pipelines are paused until then"),
+                    json!({ "run_id": run.id }),
+                    now,
+                )
+                .await?;
+                tx.commit().await.map_err(RepoError::from)?;
+                sync_history::finish_run(db.pool(), run.id, RunStatus::Failed, Some(&reason), now).await?;
+                sync_history::set_active_run(db.pool(), pipeline.id, None, None).await?;
+                Ok(Slice::Finished)
+            }
+            Abort::Retry(reason) => Err(SyncError::Retry(reason)),
+            Abort::Repo(error) => Err(SyncError::Repo(error)),
+        }
+    }
+
+    /// Pauses a pipeline that cannot run, and says why.
+    async fn pause(
+        &self,
+        pipeline_id: PipelineId,
+        tenant_id: tandem_shared::ids::TenantId,
+        environment_id: tandem_shared::ids::EnvironmentId,
+        kind: &str,
+        reason: &str,
+    ) -> Result<(), RepoError> {
+        let now = now_ms();
+        let mut tx = self.inner.db.begin().await?;
+        pipelines::set_status(&mut *tx, pipeline_id, PipelineStatus::Paused, Some(reason), now).await?;
+        notify::alert(
+            &mut tx,
+            &self.inner.queue,
+            tenant_id,
+            environment_id,
+            Some(pipeline_id),
+            kind,
+            reason,
+            json!({}),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(())
+    }
+
+    /// An initial load's size, where it is known without reading it.
+    async fn start_progress(&self, plan: &Plan, run: RunRef) -> Result<(), RepoError> {
+        if run.trigger != RunTrigger::Initial {
+            return Ok(());
+        }
+        if let SideHandle::App(app) = &plan.source {
+            let total =
+                app_records::count_live(self.inner.db.pool(), app.environment_id, plan.stored.pipeline.object).await?;
+            sync_history::set_progress(self.inner.db.pool(), run.id, Some(total), None).await?;
+        }
+        Ok(())
+    }
+
+    /// When the run will be done at the pace it has had, within the daily quota.
+    async fn update_estimate(&self, plan: &Plan, run: RunRef) -> Result<(), RepoError> {
+        let db = &self.inner.db;
+        let Some(current) = sync_history::get_run(db.pool(), plan.stored.pipeline.tenant_id, run.id).await? else {
+            return Ok(());
+        };
+        let Some(total) = current.progress.total else {
+            return Ok(());
+        };
+        let done = current.progress.done.max(1);
+        let remaining = (total - current.progress.done).max(0);
+        let elapsed_ms = (now_ms() - current.started_at.timestamp_millis()).max(1);
+        let mut finish_ms = now_ms() + (remaining as f64 * elapsed_ms as f64 / done as f64) as i64;
+        // The quota may stretch it over days.
+        if let Some(client) = plan.crm_clients().next() {
+            let calls_per_record = current.api_calls as f64 / done as f64;
+            let calls_needed = (remaining as f64 * calls_per_record).ceil() as u64;
+            let left_today = client.budget.remaining_today();
+            if calls_needed > left_today {
+                let daily = client.budget.limits().requests_per_day.max(1);
+                let extra_days = (calls_needed - left_today).div_ceil(daily) as i64;
+                let resets = client.budget.window_resets_at().timestamp_millis();
+                finish_ms = finish_ms.max(resets + (extra_days - 1) * 86_400_000);
+            }
+        }
+        sync_history::set_progress(db.pool(), run.id, Some(total), Some(finish_ms)).await
+    }
+}

@@ -1,0 +1,356 @@
+//! Before a record is created on the other side, look for its twin there (PRODUCT.md flow 8):
+//! contacts by normalised email; companies by VAT id, else registration number, else name and
+//! country. A twin found is handled by the pipeline's duplicate policy — merged with one side
+//! leading, or skipped and kept as a failed record of kind `duplicate` for a person to decide —
+//! never merged silently. Contacts without an exact twin whose name and company are close to an
+//! existing contact's (Jaro-Winkler) are created and flagged as possible duplicates.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+use tandem_shared::api::failed_records::FailureReason;
+use tandem_shared::api::pipelines::DuplicatePolicy;
+use tandem_shared::api::runs::RecordOutcome;
+use tandem_shared::model::AppObject;
+
+use super::outcome::PageOutput;
+use super::page::{Abort, PageCtx, Pending};
+use super::plan::{CrmSide, SideHandle};
+use crate::connectors::Record;
+use crate::domain::match_keys::{KeyKind, match_keys, normalise_email, normalise_name, normalise_number};
+use crate::repo::failed_records::NewFailure;
+use crate::repo::{app_records, sync_links};
+
+/// A twin found for a record about to be created.
+struct Twin {
+    id: String,
+    key: String,
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn normalise(kind: KeyKind, value: &str) -> String {
+    match kind {
+        KeyKind::Email => normalise_email(value),
+        KeyKind::VatId | KeyKind::RegistrationNumber => normalise_number(value),
+        KeyKind::NameAndCountry => normalise_name(value),
+    }
+}
+
+/// The keys to look twins up by, as (kind, the target's field, the target's country field).
+fn key_fields(ctx: &PageCtx<'_>) -> Vec<(KeyKind, String, Option<String>)> {
+    let mapping = ctx.mapping();
+    let from_app = ctx.plan.side(ctx.from_side()).is_app();
+    let object = ctx.plan.stored.pipeline.object;
+    let kinds: &[KeyKind] = match object {
+        AppObject::Contact => &[KeyKind::Email],
+        AppObject::Company => &[KeyKind::VatId, KeyKind::RegistrationNumber, KeyKind::NameAndCountry],
+        _ => &[],
+    };
+    let mut fields = Vec::new();
+    for &kind in kinds {
+        let target = if from_app {
+            mapping.target_of(kind.fields()[0]).map(str::to_string)
+        } else if kind == KeyKind::Email {
+            // CRM to CRM: the target's email field, whatever fills it.
+            mapping
+                .compiled
+                .target_fields()
+                .into_iter()
+                .find(|f| f.eq_ignore_ascii_case("email"))
+                .map(str::to_string)
+        } else {
+            None
+        };
+        let Some(target) = target else { continue };
+        let country = if kind == KeyKind::NameAndCountry {
+            match mapping.target_of("address.country") {
+                Some(country) => Some(country.to_string()),
+                // Name alone is too weak a key.
+                None => continue,
+            }
+        } else {
+            None
+        };
+        fields.push((kind, target, country));
+    }
+    fields
+}
+
+/// Finds twins for `creates`; returns the records still to create. Twins to write over join
+/// `updates`; the rest are linked, skipped or flagged here.
+pub async fn resolve(
+    ctx: &PageCtx<'_>,
+    out: &mut PageOutput,
+    creates: Vec<Pending>,
+    updates: &mut Vec<Pending>,
+) -> Result<Vec<Pending>, Abort> {
+    if creates.is_empty() {
+        return Ok(creates);
+    }
+    let twins: Vec<Option<Twin>> = match ctx.plan.side(ctx.to_side()) {
+        SideHandle::Crm(crm) => crm_twins(ctx, crm, &creates).await?,
+        SideHandle::App(app) => {
+            let object = ctx.plan.stored.pipeline.object;
+            let keys: Vec<Vec<String>> = creates
+                .iter()
+                .map(|p| match_keys(object, &p.mapped).iter().map(|k| k.text()).collect())
+                .collect();
+            let mut all: Vec<String> = keys.iter().flatten().cloned().collect();
+            all.sort();
+            all.dedup();
+            let mut found: HashMap<String, String> = HashMap::new();
+            for chunk in all.chunks(500) {
+                for (key, id) in app_records::find_by_keys(ctx.db.pool(), app.environment_id, object, chunk).await? {
+                    found.entry(key).or_insert(id);
+                }
+            }
+            keys.iter()
+                .map(|keys| {
+                    keys.iter().find_map(|key| {
+                        found.get(key).map(|id| Twin {
+                            id: id.clone(),
+                            key: key.clone(),
+                        })
+                    })
+                })
+                .collect()
+        }
+    };
+
+    // A twin already linked to another record cannot take a second one.
+    let twin_ids: Vec<String> = twins.iter().flatten().map(|t| t.id.clone()).collect();
+    let taken = sync_links::by_ids(ctx.db.pool(), ctx.plan.stored.pipeline.id, ctx.to_side(), &twin_ids).await?;
+    let policy = ctx.plan.stored.pipeline.settings.matching.duplicates;
+    let mut remaining = Vec::new();
+    for (mut pending, twin) in creates.into_iter().zip(twins) {
+        let Some(twin) = twin else {
+            remaining.push(pending);
+            continue;
+        };
+        let info = json!({ "id": twin.id, "key": twin.key });
+        if let Some(link) = taken.get(&twin.id).filter(|l| ctx.ids_of(l).0 != pending.record.id) {
+            duplicate(
+                ctx,
+                out,
+                pending,
+                &format!(
+                    "its twin {} ({}) is already linked to {}",
+                    twin.id,
+                    twin.key,
+                    ctx.ids_of(link).0
+                ),
+                info,
+            );
+            continue;
+        }
+        match policy {
+            DuplicatePolicy::SkipAndNotify => {
+                let message = format!("a record with the same {} exists: {}", twin.key, twin.id);
+                duplicate(ctx, out, pending, &message, info);
+            }
+            DuplicatePolicy::Merge { leading } if leading == ctx.from_side() => {
+                pending.to_id = Some(twin.id);
+                pending.matched = Some(info);
+                updates.push(pending);
+            }
+            DuplicatePolicy::Merge { .. } => {
+                // The other side leads: link the twins and write nothing now; later changes here
+                // flow as usual.
+                let mut link = ctx.link(&pending.record.id, &twin.id, pending.link.as_ref());
+                ctx.synced(&mut link, &pending.record, &pending.hash);
+                let (source, target) = (link.source_id.clone(), link.target_id.clone());
+                out.links.push(link);
+                out.resolved.push((ctx.flow, pending.record.id.clone()));
+                out.delta.progress_done += 1;
+                out.event(
+                    ctx.flow,
+                    Some(&source),
+                    Some(&target),
+                    RecordOutcome::Matched,
+                    json!({ "matched": info, "leading": ctx.to_side() }),
+                );
+            }
+        }
+    }
+    flag_similar(ctx, out, &remaining).await?;
+    Ok(remaining)
+}
+
+/// Skipped as a duplicate: counted as skipped, kept as a failed record to decide on and replay.
+fn duplicate(ctx: &PageCtx<'_>, out: &mut PageOutput, pending: Pending, message: &str, info: Value) {
+    out.skipped(
+        ctx.flow,
+        &pending.record.id,
+        None,
+        "duplicate",
+        json!({ "twin": info.clone() }),
+    );
+    out.failures.push(NewFailure {
+        flow: ctx.flow,
+        record_id: pending.record.id.clone(),
+        record_email: pending.record.email(),
+        source_payload: pending.record.fields.clone(),
+        mapped_payload: Some(pending.mapped),
+        reason: FailureReason {
+            kind: "duplicate".into(),
+            field: None,
+            message: format!("skipped as a duplicate: {message}; merge the records, or change the pipeline's duplicate policy, then replay"),
+            crm_error: Some(info),
+        },
+    });
+}
+
+async fn find(
+    ctx: &PageCtx<'_>,
+    crm: &CrmSide,
+    field: &str,
+    values: Vec<String>,
+    read: Vec<String>,
+) -> Result<Vec<Record>, Abort> {
+    let _ = ctx;
+    let kind = crm.kind;
+    Ok(crm
+        .client
+        .call(|credential| {
+            let connector = crm.client.connector.clone();
+            let (field, values, read) = (field.to_string(), values.clone(), read.clone());
+            async move { connector.find_by(&credential, kind, &field, &values, &read).await }
+        })
+        .await?)
+}
+
+/// Twins in a CRM: one search per key field for the whole page.
+async fn crm_twins(ctx: &PageCtx<'_>, crm: &CrmSide, creates: &[Pending]) -> Result<Vec<Option<Twin>>, Abort> {
+    let mut twins: Vec<Option<Twin>> = creates.iter().map(|_| None).collect();
+    for (kind, field, country) in key_fields(ctx) {
+        let wanted: Vec<(usize, String)> = creates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| twins[*i].is_none())
+            .filter_map(|(i, p)| text(p.mapped.get(&field)).map(|v| (i, v)))
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let mut values: Vec<String> = wanted.iter().map(|(_, v)| v.clone()).collect();
+        values.sort();
+        values.dedup();
+        let mut read = vec![field.clone()];
+        read.extend(country.clone());
+        let found = find(ctx, crm, &field, values, read).await?;
+        let mut by_key: HashMap<String, &Record> = HashMap::new();
+        for record in &found {
+            if let Some(value) = text(record.fields.get(&field)) {
+                let country_value = country
+                    .as_ref()
+                    .map(|c| text(record.fields.get(c)).unwrap_or_default().to_uppercase());
+                by_key
+                    .entry((normalise(kind, &value), country_value).to_key())
+                    .or_insert(record);
+            }
+        }
+        for (i, value) in wanted {
+            let country_value = country
+                .as_ref()
+                .map(|c| text(creates[i].mapped.get(c)).unwrap_or_default().to_uppercase());
+            let key = (normalise(kind, &value), country_value.clone()).to_key();
+            if let Some(record) = by_key.get(&key) {
+                let mut label = format!("{}:{}", kind.prefix(), normalise(kind, &value));
+                if let Some(country) = country_value {
+                    label.push('|');
+                    label.push_str(&country);
+                }
+                twins[i] = Some(Twin {
+                    id: record.id.clone(),
+                    key: label,
+                });
+            }
+        }
+    }
+    Ok(twins)
+}
+
+trait ToKey {
+    fn to_key(self) -> String;
+}
+
+impl ToKey for (String, Option<String>) {
+    fn to_key(self) -> String {
+        match self.1 {
+            Some(country) => format!("{}|{country}", self.0),
+            None => self.0,
+        }
+    }
+}
+
+/// A person's name and company as compared for fuzzy matching.
+fn person(record: &Value, first: &str, last: &str, company: Option<&str>) -> String {
+    let mut parts = vec![
+        text(record.get(first)).unwrap_or_default(),
+        text(record.get(last)).unwrap_or_default(),
+    ];
+    if let Some(company) = company {
+        parts.push(text(record.get(company)).unwrap_or_default());
+    }
+    normalise_name(&parts.join(" "))
+}
+
+/// Flags contacts about to be created that look like an existing one (same last name, similar
+/// name and company). They are still created: a person decides whether to merge them.
+async fn flag_similar(ctx: &PageCtx<'_>, out: &mut PageOutput, creates: &[Pending]) -> Result<(), Abort> {
+    let Some(threshold) = ctx.plan.stored.pipeline.settings.matching.fuzzy_threshold else {
+        return Ok(());
+    };
+    let SideHandle::Crm(crm) = ctx.plan.side(ctx.to_side()) else {
+        return Ok(());
+    };
+    if creates.is_empty()
+        || ctx.plan.stored.pipeline.object != AppObject::Contact
+        || !ctx.plan.side(ctx.from_side()).is_app()
+    {
+        return Ok(());
+    }
+    let mapping = ctx.mapping();
+    let (Some(first), Some(last)) = (mapping.target_of("first_name"), mapping.target_of("last_name")) else {
+        return Ok(());
+    };
+    let company = mapping.target_of("company_name");
+    let mut names: Vec<String> = creates.iter().filter_map(|p| text(p.mapped.get(last))).collect();
+    names.sort();
+    names.dedup();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let mut read = vec![first.to_string(), last.to_string()];
+    read.extend(company.map(str::to_string));
+    let candidates = find(ctx, crm, last, names, read).await?;
+    for pending in creates {
+        let mine = person(&pending.mapped, first, last, company);
+        let best = candidates
+            .iter()
+            .map(|c| {
+                let fields = Value::Object(c.fields.clone().into_iter().collect());
+                (c, strsim::jaro_winkler(&mine, &person(&fields, first, last, company)))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        if let Some((candidate, score)) = best
+            && score >= threshold
+        {
+            out.event(
+                ctx.flow,
+                Some(&pending.record.id),
+                None,
+                RecordOutcome::PossibleDuplicate,
+                json!({ "candidate": candidate.id, "score": (score * 1000.0).round() / 1000.0, "compared": mine }),
+            );
+        }
+    }
+    Ok(())
+}

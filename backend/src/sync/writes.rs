@@ -1,0 +1,301 @@
+//! Writing a page's records to the other side: a CRM in batches up to its maximum (creates as
+//! upserts by Tandem's sync key, so a retry cannot double them; updates by id), or the app's store
+//! (validated into the app's model, announced on the change feed at commit).
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use tandem_shared::api::changes::ChangeKind;
+use tandem_shared::api::failed_records::FailureReason;
+use tandem_shared::api::pipelines::Flow;
+
+use super::outcome::{AppWrite, Incoming, PageOutput, reason_from_connector};
+use super::page::{Abort, PageCtx, Pending, fail_all};
+use super::plan::{CrmSide, SideHandle};
+use crate::connectors::{ConnectorError, Fields, Record};
+use crate::domain::AppRecord;
+use crate::repo::app_records::{self, ChangedRecord};
+
+/// The value Tandem writes into a CRM's sync-key field for the record whose id on the other side
+/// is `id`: the id itself, or a digest of it when it does not fit (Salesforce allows 64 characters).
+pub fn sync_key(id: &str) -> String {
+    if id.len() <= 64 {
+        return id.to_string();
+    }
+    let digest = Sha256::digest(id.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("h-{}", &hex[..62])
+}
+
+pub fn incoming_from_crm(record: Record) -> Incoming {
+    Incoming {
+        id: record.id,
+        fields: Value::Object(record.fields.into_iter().collect()),
+        modified_at: record.modified_at.timestamp_millis(),
+        deleted: record.deleted,
+        app_version: None,
+    }
+}
+
+pub fn incoming_from_app(record: &ChangedRecord) -> Incoming {
+    Incoming {
+        id: record.record.external_id.clone(),
+        fields: record.record.data.clone(),
+        modified_at: record.record.updated_at.timestamp_millis(),
+        deleted: record.record.deleted,
+        app_version: Some(record.record.version),
+    }
+}
+
+fn fields_of(mapped: &Value) -> Fields {
+    mapped
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+/// Records a successful write of `pending` as `written_id`.
+fn succeeded(ctx: &PageCtx<'_>, out: &mut PageOutput, pending: &Pending, written_id: &str, created: bool) {
+    let mut link = ctx.link(&pending.record.id, written_id, pending.link.as_ref());
+    ctx.synced(&mut link, &pending.record, &pending.hash);
+    if pending.base.is_some() {
+        link.base = pending.base.clone();
+    }
+    let (source, target) = (link.source_id.clone(), link.target_id.clone());
+    out.links.push(link);
+    out.resolved.push((ctx.flow, pending.record.id.clone()));
+    let mut detail = json!({});
+    if let Some(matched) = &pending.matched {
+        detail["matched"] = matched.clone();
+    }
+    if created {
+        out.created(ctx.flow, &source, &target, detail);
+    } else {
+        out.updated(ctx.flow, &source, &target, detail);
+    }
+}
+
+fn take_chunk(list: &mut Vec<Pending>, size: usize) -> Vec<Pending> {
+    let n = size.max(1).min(list.len());
+    list.drain(..n).collect()
+}
+
+/// Writes to a CRM: updates first (those whose twin vanished become creates), then creates.
+pub async fn to_crm(
+    ctx: &PageCtx<'_>,
+    crm: &CrmSide,
+    out: &mut PageOutput,
+    mut creates: Vec<Pending>,
+    mut updates: Vec<Pending>,
+) -> Result<(), Abort> {
+    let kind = crm.kind;
+    while !updates.is_empty() {
+        let chunk = take_chunk(&mut updates, crm.batch_max);
+        let inputs: Vec<(String, Fields)> = chunk
+            .iter()
+            .map(|p| (p.to_id.clone().unwrap_or_default(), fields_of(&p.mapped)))
+            .collect();
+        let result = crm
+            .client
+            .call(|credential| {
+                let connector = crm.client.connector.clone();
+                let inputs = inputs.clone();
+                async move { connector.update(&credential, kind, &inputs).await }
+            })
+            .await;
+        match result {
+            Ok(results) => {
+                for (pending, result) in chunk.into_iter().zip(results) {
+                    match result {
+                        Ok(written) => succeeded(ctx, out, &pending, &written.id, false),
+                        // The twin was deleted in the CRM: create it again.
+                        Err(ConnectorError::NotFound { .. }) => creates.push(Pending { to_id: None, ..pending }),
+                        Err(error) => out.failed(
+                            ctx.flow,
+                            &pending.record,
+                            Some(pending.mapped),
+                            reason_from_connector(&error),
+                        ),
+                    }
+                }
+            }
+            Err(error) if error.connector_error().is_some() => fail_all(ctx, out, chunk, &error),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    if creates.is_empty() {
+        return Ok(());
+    }
+    let Some(key_field) = crm.sync_key.clone() else {
+        let reason = FailureReason {
+            kind: "no_sync_key".into(),
+            field: None,
+            message: "the CRM object has no field for Tandem's sync key, so creating records could double them".into(),
+            crm_error: None,
+        };
+        for pending in creates {
+            out.failed(ctx.flow, &pending.record, Some(pending.mapped), reason.clone());
+        }
+        return Ok(());
+    };
+    while !creates.is_empty() {
+        let chunk = take_chunk(&mut creates, crm.batch_max);
+        let inputs: Vec<Fields> = chunk
+            .iter()
+            .map(|p| {
+                let mut fields = fields_of(&p.mapped);
+                fields.insert(key_field.clone(), json!(sync_key(&p.record.id)));
+                fields
+            })
+            .collect();
+        let result = crm
+            .client
+            .call(|credential| {
+                let connector = crm.client.connector.clone();
+                let (inputs, key_field) = (inputs.clone(), key_field.clone());
+                async move { connector.upsert(&credential, kind, &key_field, &inputs).await }
+            })
+            .await;
+        match result {
+            Ok(results) => {
+                for (pending, result) in chunk.into_iter().zip(results) {
+                    match result {
+                        Ok(written) => succeeded(ctx, out, &pending, &written.id, written.created),
+                        Err(error) => out.failed(
+                            ctx.flow,
+                            &pending.record,
+                            Some(pending.mapped),
+                            reason_from_connector(&error),
+                        ),
+                    }
+                }
+            }
+            Err(error) if error.connector_error().is_some() => fail_all(ctx, out, chunk, &error),
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}
+
+/// The app id a CRM record gets when it has none yet.
+pub fn app_id_for(provider: &str, crm_id: &str) -> String {
+    format!("{provider}-{crm_id}")
+}
+
+/// Writes into the app's store (at commit): each record's mapped fields over the app's record.
+pub async fn to_app(
+    ctx: &PageCtx<'_>,
+    out: &mut PageOutput,
+    creates: Vec<Pending>,
+    updates: Vec<Pending>,
+) -> Result<(), Abort> {
+    let SideHandle::App(app) = ctx.plan.side(ctx.to_side()) else {
+        return Ok(());
+    };
+    let provider = ctx
+        .plan
+        .side(ctx.from_side())
+        .crm()
+        .map_or("crm", |c| c.client.provider())
+        .to_string();
+    let object = ctx.plan.stored.pipeline.object;
+    let all: Vec<Pending> = updates.into_iter().chain(creates).collect();
+    let ids: Vec<String> = all
+        .iter()
+        .map(|p| p.to_id.clone().unwrap_or_else(|| app_id_for(&provider, &p.record.id)))
+        .collect();
+    let mut existing: HashMap<String, ChangedRecord> = HashMap::new();
+    for chunk in ids.chunks(500) {
+        for record in app_records::get_many(ctx.db.pool(), app.environment_id, object, chunk).await? {
+            existing.insert(record.record.external_id.clone(), record);
+        }
+    }
+    for (pending, external_id) in all.into_iter().zip(ids) {
+        let current = existing.get(&external_id).filter(|r| !r.record.deleted);
+        let mut merged: Map<String, Value> = current
+            .and_then(|r| r.record.data.as_object().cloned())
+            .unwrap_or_default();
+        for (field, value) in pending.mapped.as_object().into_iter().flatten() {
+            if value.is_null() {
+                merged.remove(field);
+            } else {
+                merged.insert(field.clone(), value.clone());
+            }
+        }
+        let merged = Value::Object(merged);
+        let record = match AppRecord::parse(object, &merged) {
+            Ok(record) => record,
+            Err(errors) => {
+                let reason = FailureReason {
+                    kind: "app_validation".into(),
+                    field: errors.first().map(|e| e.field.clone()),
+                    message: errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    crm_error: None,
+                };
+                out.failed(ctx.flow, &pending.record, Some(pending.mapped), reason);
+                continue;
+            }
+        };
+        let payload = record.to_json();
+        let created = current.is_none();
+        let mut link = ctx.link(&pending.record.id, &external_id, pending.link.as_ref());
+        ctx.synced(&mut link, &pending.record, &pending.hash);
+        if ctx.plan.two_way() {
+            link.base = Some(payload.clone());
+        }
+        out.app_writes.push(AppWrite {
+            external_id: external_id.clone(),
+            crm_id: pending.record.id.clone(),
+            provider: provider.clone(),
+            hash: record.content_hash(),
+            payload: Some(payload),
+            change: if created {
+                ChangeKind::Created
+            } else {
+                ChangeKind::Updated
+            },
+            link_source_id: Some(link.source_id.clone()),
+        });
+        let (source, target) = (link.source_id.clone(), link.target_id.clone());
+        out.links.push(link);
+        out.resolved.push((ctx.flow, pending.record.id.clone()));
+        let mut detail = json!({});
+        if let Some(matched) = &pending.matched {
+            detail["matched"] = matched.clone();
+        }
+        if created {
+            out.created(ctx.flow, &source, &target, detail);
+        } else {
+            out.updated(ctx.flow, &source, &target, detail);
+        }
+    }
+    Ok(())
+}
+
+/// Which flow reads from the side a deletion must be applied to… the other one.
+pub fn flow_applying_delete(deleted_on: tandem_shared::api::pipelines::Side) -> Flow {
+    match deleted_on {
+        tandem_shared::api::pipelines::Side::Source => Flow::Forward,
+        tandem_shared::api::pipelines::Side::Target => Flow::Reverse,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sync_keys_fit_salesforce_external_ids() {
+        assert_eq!(sync_key("c-1"), "c-1");
+        let long = "x".repeat(300);
+        let key = sync_key(&long);
+        assert_eq!(key.len(), 64);
+        assert_eq!(key, sync_key(&long), "stable");
+        assert_ne!(key, sync_key(&"y".repeat(300)));
+    }
+}
