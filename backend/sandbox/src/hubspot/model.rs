@@ -287,6 +287,9 @@ pub struct Account {
     pub events: Vec<ChangeEvent>,
     /// Writes stay out of search results this long (HubSpot's index lags by seconds).
     pub search_lag_ms: i64,
+    /// Live records by their unique properties' values: uniqueness checks and `idProperty`
+    /// lookups without a scan of every record (accounts of a million contacts).
+    unique: HashMap<(ObjectType, String), HashMap<String, u64>>,
 }
 
 /// HubSpot's published limits for a Professional account with a private app.
@@ -326,6 +329,7 @@ impl Account {
             faults: Faults::default(),
             events: Vec::new(),
             search_lag_ms: 0,
+            unique: HashMap::new(),
         }
     }
 
@@ -342,6 +346,78 @@ impl Account {
 
     pub fn records_mut(&mut self, object: ObjectType) -> &mut BTreeMap<u64, Record> {
         self.objects.entry(object).or_default()
+    }
+
+    fn is_unique(&self, object: ObjectType, name: &str) -> bool {
+        self.property(object, name).is_some_and(|p| p.has_unique_value)
+    }
+
+    /// Stores a record (new or changed), keeping the unique-value index in step. Every write of
+    /// a record's properties goes through here or `archive_record`.
+    pub fn put_record(&mut self, object: ObjectType, record: Record) {
+        if let Some(previous) = self.records(object).get(&record.id).cloned() {
+            self.unindex(object, &previous);
+        }
+        if record.archived_at.is_none() {
+            let unique: Vec<(String, String)> = record
+                .properties
+                .iter()
+                .filter(|(name, _)| self.is_unique(object, name))
+                .map(|(name, value)| (name.clone(), value.to_lowercase()))
+                .collect();
+            for (name, value) in unique {
+                self.unique.entry((object, name)).or_default().insert(value, record.id);
+            }
+        }
+        self.records_mut(object).insert(record.id, record);
+    }
+
+    /// Marks a live record archived; false when there is none.
+    pub fn archive_record(&mut self, object: ObjectType, id: u64, at: DateTime<Utc>) -> bool {
+        let Some(mut record) = self
+            .records(object)
+            .get(&id)
+            .filter(|r| r.archived_at.is_none())
+            .cloned()
+        else {
+            return false;
+        };
+        record.archived_at = Some(at);
+        record.updated_at = at;
+        self.put_record(object, record);
+        true
+    }
+
+    fn unindex(&mut self, object: ObjectType, record: &Record) {
+        for (name, value) in &record.properties {
+            if let Some(values) = self.unique.get_mut(&(object, name.clone()))
+                && values.get(&value.to_lowercase()) == Some(&record.id)
+            {
+                values.remove(&value.to_lowercase());
+            }
+        }
+    }
+
+    /// The live record whose unique property `name` has `value` (case-insensitively).
+    pub fn find_unique(&self, object: ObjectType, name: &str, value: &str) -> Option<u64> {
+        if !self.is_unique(object, name) {
+            return None;
+        }
+        self.unique
+            .get(&(object, name.to_string()))?
+            .get(&value.to_lowercase())
+            .copied()
+    }
+
+    /// Indexes the values of a property that just became unique.
+    pub fn index_property(&mut self, object: ObjectType, name: &str) {
+        let values: HashMap<String, u64> = self
+            .records(object)
+            .values()
+            .filter(|r| r.archived_at.is_none())
+            .filter_map(|r| r.properties.get(name).map(|v| (v.to_lowercase(), r.id)))
+            .collect();
+        self.unique.insert((object, name.to_string()), values);
     }
 
     pub fn allocate_id(&mut self) -> u64 {

@@ -95,11 +95,10 @@ impl Account {
             if !unique {
                 continue;
             }
-            let existing = self.records(object).values().find(|r| {
-                Some(r.id) != except
-                    && r.archived_at.is_none()
-                    && r.properties.get(name).is_some_and(|v| v.eq_ignore_ascii_case(value))
-            });
+            let existing = self
+                .find_unique(object, name, value)
+                .filter(|id| Some(*id) != except)
+                .and_then(|id| self.records(object).get(&id));
             if let Some(existing) = existing {
                 let message = if object == ObjectType::Contacts && name == "email" {
                     format!("Contact already exists. Existing ID: {}", existing.id)
@@ -149,7 +148,7 @@ impl Account {
             updated_at: now,
             archived_at: None,
         };
-        self.records_mut(object).insert(id, record.clone());
+        self.put_record(object, record.clone());
         self.record_event(ChangeEvent {
             object,
             object_id: id,
@@ -211,7 +210,7 @@ impl Account {
             updated_at: now,
             ..existing
         };
-        self.records_mut(object).insert(id, record.clone());
+        self.put_record(object, record.clone());
         for (name, value) in changed {
             self.record_event(ChangeEvent {
                 object,
@@ -226,15 +225,9 @@ impl Account {
 
     pub fn archive(&mut self, object: ObjectType, id: u64) -> bool {
         let now = self.clock.tick();
-        let Some(record) = self
-            .records_mut(object)
-            .get_mut(&id)
-            .filter(|r| r.archived_at.is_none())
-        else {
+        if !self.archive_record(object, id, now) {
             return false;
-        };
-        record.archived_at = Some(now);
-        record.updated_at = now;
+        }
         self.associations
             .retain(|a| a.from != (object, id) && a.to != (object, id));
         self.record_event(ChangeEvent {
@@ -263,14 +256,7 @@ impl Account {
                         object.name()
                     )));
                 }
-                Ok(self
-                    .records(object)
-                    .values()
-                    .find(|r| {
-                        r.archived_at.is_none()
-                            && r.properties.get(property).is_some_and(|v| v.eq_ignore_ascii_case(key))
-                    })
-                    .map(|r| r.id))
+                Ok(self.find_unique(object, property, key))
             }
         }
     }

@@ -152,7 +152,11 @@ pub async fn create_property(
             updated_at: now,
         };
         let json = serde_json::to_value(&property).unwrap_or_default();
+        let unique = property.has_unique_value.then(|| property.name.clone());
         account.properties.entry(object).or_default().push(property);
+        if let Some(name) = unique {
+            account.index_property(object, &name);
+        }
         Ok(created(json))
     })
 }

@@ -1,6 +1,8 @@
 //! `POST /crm/v3/objects/{object}/search`: filter groups (ORed) of filters (ANDed), one or more
 //! sorts, `limit` up to 200, offset paging through `after`, and no paging past 10,000 results.
 
+use std::collections::HashSet;
+
 use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
@@ -120,9 +122,22 @@ fn property_type(account: &Account, object: ObjectType, name: &str) -> Result<Pr
         .ok_or_else(|| HsError::bad_request(format!("Invalid property name in filter or sort: {name}")))
 }
 
-fn matches(account: &Account, object: ObjectType, record: &Record, filter: &Filter) -> Result<bool, HsError> {
+/// A filter checked and with its values in comparable form, once per search rather than once
+/// per record (accounts hold up to a million records).
+struct Compiled<'a> {
+    name: &'a str,
+    operator: &'a str,
+    kind: PropertyType,
+    wanted: Option<Key>,
+    high: Option<Key>,
+    /// `IN`/`NOT_IN` values: text ones in a set, the others (numbers, dates) in a list.
+    texts: HashSet<String>,
+    others: Vec<Key>,
+    token: String,
+}
+
+fn compile<'a>(account: &Account, object: ObjectType, filter: &'a Filter) -> Result<Compiled<'a>, HsError> {
     let kind = property_type(account, object, &filter.property_name)?;
-    let stored = record.properties.get(&filter.property_name).filter(|v| !v.is_empty());
     let wanted = filter.value.as_ref().and_then(value_to_string);
     let need = |v: Option<String>| {
         v.ok_or_else(|| {
@@ -132,51 +147,78 @@ fn matches(account: &Account, object: ObjectType, record: &Record, filter: &Filt
             ))
         })
     };
-    Ok(match filter.operator.as_str() {
-        "HAS_PROPERTY" => stored.is_some(),
-        "NOT_HAS_PROPERTY" => stored.is_none(),
-        "EQ" => {
-            let wanted = key(kind, &need(wanted)?);
-            stored.is_some_and(|s| key(kind, s) == wanted)
-        }
-        "NEQ" => stored.is_none_or(|s| key(kind, s) != key(kind, &need(wanted.clone()).unwrap_or_default())),
-        "LT" | "LTE" | "GT" | "GTE" => {
-            let wanted = key(kind, &need(wanted)?);
-            stored.is_some_and(|s| {
-                let have = key(kind, s);
-                match filter.operator.as_str() {
-                    "LT" => have < wanted,
-                    "LTE" => have <= wanted,
-                    "GT" => have > wanted,
-                    _ => have >= wanted,
-                }
-            })
-        }
+    let mut compiled = Compiled {
+        name: &filter.property_name,
+        operator: &filter.operator,
+        kind,
+        wanted: None,
+        high: None,
+        texts: HashSet::new(),
+        others: Vec::new(),
+        token: String::new(),
+    };
+    match filter.operator.as_str() {
+        "HAS_PROPERTY" | "NOT_HAS_PROPERTY" => {}
+        "EQ" | "LT" | "LTE" | "GT" | "GTE" => compiled.wanted = Some(key(kind, &need(wanted)?)),
+        "NEQ" => compiled.wanted = Some(key(kind, &wanted.unwrap_or_default())),
         "BETWEEN" => {
-            let low = key(kind, &need(wanted)?);
-            let high = key(kind, &need(filter.high_value.as_ref().and_then(value_to_string))?);
-            stored.is_some_and(|s| {
-                let have = key(kind, s);
-                have >= low && have <= high
-            })
+            compiled.wanted = Some(key(kind, &need(wanted)?));
+            compiled.high = Some(key(kind, &need(filter.high_value.as_ref().and_then(value_to_string))?));
         }
         "IN" | "NOT_IN" => {
-            let values: Vec<Key> = filter
-                .values
-                .iter()
-                .flatten()
-                .filter_map(value_to_string)
-                .map(|v| key(kind, &v))
-                .collect();
-            let found = stored.is_some_and(|s| values.contains(&key(kind, s)));
-            if filter.operator == "IN" { found } else { !found }
+            for value in filter.values.iter().flatten().filter_map(value_to_string) {
+                match key(kind, &value) {
+                    Key::Text(text) => {
+                        compiled.texts.insert(text);
+                    }
+                    other => compiled.others.push(other),
+                }
+            }
         }
-        "CONTAINS_TOKEN" => stored.is_some_and(|s| contains_token(s, &need(wanted).unwrap_or_default())),
-        "NOT_CONTAINS_TOKEN" => stored.is_none_or(|s| !contains_token(s, &need(wanted).unwrap_or_default())),
+        "CONTAINS_TOKEN" | "NOT_CONTAINS_TOKEN" => compiled.token = wanted.unwrap_or_default(),
         other => {
             return Err(HsError::bad_request(format!("Unknown filter operator {other}")));
         }
-    })
+    }
+    Ok(compiled)
+}
+
+fn matches(record: &Record, filter: &Compiled<'_>) -> bool {
+    let stored = record.properties.get(filter.name).filter(|v| !v.is_empty());
+    let have = || stored.map(|s| key(filter.kind, s));
+    match filter.operator {
+        "HAS_PROPERTY" => stored.is_some(),
+        "NOT_HAS_PROPERTY" => stored.is_none(),
+        "EQ" => have().is_some_and(|h| Some(&h) == filter.wanted.as_ref()),
+        "NEQ" => have().is_none_or(|h| Some(&h) != filter.wanted.as_ref()),
+        "LT" | "LTE" | "GT" | "GTE" => {
+            let (Some(have), Some(wanted)) = (have(), filter.wanted.as_ref()) else {
+                return false;
+            };
+            match filter.operator {
+                "LT" => have < *wanted,
+                "LTE" => have <= *wanted,
+                "GT" => have > *wanted,
+                _ => have >= *wanted,
+            }
+        }
+        "BETWEEN" => {
+            let (Some(have), Some(low), Some(high)) = (have(), filter.wanted.as_ref(), filter.high.as_ref()) else {
+                return false;
+            };
+            have >= *low && have <= *high
+        }
+        "IN" | "NOT_IN" => {
+            let found = have().is_some_and(|h| match &h {
+                Key::Text(text) => filter.texts.contains(text),
+                other => filter.others.contains(other),
+            });
+            if filter.operator == "IN" { found } else { !found }
+        }
+        "CONTAINS_TOKEN" => stored.is_some_and(|s| contains_token(s, &filter.token)),
+        "NOT_CONTAINS_TOKEN" => stored.is_none_or(|s| !contains_token(s, &filter.token)),
+        _ => false,
+    }
 }
 
 /// Runs a search: (total, the page of records, the offset of the next page).
@@ -222,6 +264,11 @@ pub fn run(
         .as_ref()
         .map(|q| q.to_lowercase())
         .filter(|q| !q.is_empty());
+    let groups: Vec<Vec<Compiled<'_>>> = request
+        .filter_groups
+        .iter()
+        .map(|g| g.filters.iter().map(|f| compile(account, object, f)).collect())
+        .collect::<Result<_, _>>()?;
     let mut hits = Vec::new();
     for record in account.records(object).values() {
         if record.archived_at.is_some() || record.updated_at.timestamp_millis() > visible_before {
@@ -238,20 +285,7 @@ pub fn run(
                 continue;
             }
         }
-        let mut selected = request.filter_groups.is_empty();
-        for group in &request.filter_groups {
-            let mut all = true;
-            for filter in &group.filters {
-                if !matches(account, object, record, filter)? {
-                    all = false;
-                    break;
-                }
-            }
-            if all {
-                selected = true;
-                break;
-            }
-        }
+        let selected = groups.is_empty() || groups.iter().any(|group| group.iter().all(|f| matches(record, f)));
         if selected {
             hits.push(record);
         }
@@ -274,11 +308,20 @@ pub fn run(
         };
         sorts.push((property_type(account, object, &name)?, name, descending));
     }
-    hits.sort_by(|a, b| {
-        for (kind, name, descending) in &sorts {
-            let left = a.properties.get(name).map(|v| key(*kind, v));
-            let right = b.properties.get(name).map(|v| key(*kind, v));
-            let ordering = left.partial_cmp(&right).unwrap_or(std::cmp::Ordering::Equal);
+    // Each hit's sort keys once, not once per comparison.
+    let mut keyed: Vec<(Vec<Option<Key>>, &Record)> = hits
+        .into_iter()
+        .map(|record| {
+            let keys = sorts
+                .iter()
+                .map(|(kind, name, _)| record.properties.get(name).map(|v| key(*kind, v)))
+                .collect();
+            (keys, record)
+        })
+        .collect();
+    keyed.sort_by(|(a_keys, a), (b_keys, b)| {
+        for ((left, right), (_, _, descending)) in a_keys.iter().zip(b_keys).zip(&sorts) {
+            let ordering = left.partial_cmp(right).unwrap_or(std::cmp::Ordering::Equal);
             let ordering = if *descending { ordering.reverse() } else { ordering };
             if ordering != std::cmp::Ordering::Equal {
                 return ordering;
@@ -286,8 +329,13 @@ pub fn run(
         }
         a.id.cmp(&b.id)
     });
-    let total = hits.len();
-    let page: Vec<Record> = hits.into_iter().skip(offset).take(limit).cloned().collect();
+    let total = keyed.len();
+    let page: Vec<Record> = keyed
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(_, r)| r.clone())
+        .collect();
     let next = (offset + limit < total).then_some(offset + limit);
     Ok((total, page, next))
 }

@@ -416,8 +416,8 @@ pub fn populate(account: &mut Account) {
         map.insert("hs_object_id".into(), id.to_string());
         map.insert(object.created_property().into(), iso(time));
         map.insert(object.modified_property().into(), iso(time));
-        account.records_mut(object).insert(
-            id,
+        account.put_record(
+            object,
             Record {
                 id,
                 properties: map,
@@ -599,7 +599,6 @@ pub fn generate_contacts(account: &mut Account, count: usize) {
     let now = account.clock.tick();
     let stamp = iso(now);
     let base = account.next_id;
-    let records = account.records_mut(ObjectType::Contacts);
     for i in 0..count {
         let id = base + i as u64;
         let first = FIRST[i % FIRST.len()];
@@ -620,8 +619,8 @@ pub fn generate_contacts(account: &mut Account, count: usize) {
             ("createdate".to_string(), stamp.clone()),
             ("lastmodifieddate".to_string(), stamp.clone()),
         ]);
-        records.insert(
-            id,
+        account.put_record(
+            ObjectType::Contacts,
             Record {
                 id,
                 properties,
