@@ -207,7 +207,8 @@ pub struct Matching {
     pub duplicates: DuplicatePolicy,
     /// Flags (never merges) records whose name and company are this similar (Jaro-Winkler, 0 to
     /// 1) to an existing record's; none turns fuzzy candidates off.
-    #[serde(default = "fuzzy_default", skip_serializing_if = "Option::is_none")]
+    // Always written: a stored `null` (off) must not read back as the default.
+    #[serde(default = "fuzzy_default")]
     pub fuzzy_threshold: Option<f64>,
 }
 
@@ -259,11 +260,12 @@ pub struct DeletePolicy {
     /// Delete (archive) the linked record on the other side.
     #[serde(default)]
     pub propagate: bool,
-    /// A run that sees more deletions than this holds them all for approval.
-    #[serde(default = "hold_count", skip_serializing_if = "Option::is_none")]
+    /// A run that sees more deletions than this holds them all for approval; `null`: no limit.
+    /// (Always written, so that a stored `null` does not read back as the default.)
+    #[serde(default = "hold_count")]
     pub hold_above_count: Option<u32>,
     /// … or more than this share (0 to 1) of the pipeline's linked records.
-    #[serde(default = "hold_share", skip_serializing_if = "Option::is_none")]
+    #[serde(default = "hold_share")]
     pub hold_above_share: Option<f64>,
 }
 
@@ -409,4 +411,25 @@ pub struct RunPipelineRequest {
     /// changes since the cursor.
     #[serde(default)]
     pub reconcile: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switched_off_settings_stay_off_once_stored() {
+        let settings: PipelineSettings = serde_json::from_value(serde_json::json!({
+            "matching": { "fuzzy_threshold": null },
+            "deletes": { "hold_above_count": null, "hold_above_share": null },
+        }))
+        .expect("valid settings");
+        assert_eq!(settings.matching.fuzzy_threshold, None);
+        let stored = serde_json::to_string(&settings).expect("serialises");
+        let read_back: PipelineSettings = serde_json::from_str(&stored).expect("reads back");
+        assert_eq!(read_back, settings);
+        let defaults: PipelineSettings = serde_json::from_str("{}").expect("defaults");
+        assert_eq!(defaults.matching.fuzzy_threshold, Some(0.85));
+        assert_eq!(defaults.deletes.hold_above_count, Some(100));
+    }
 }
