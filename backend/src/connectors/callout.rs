@@ -14,12 +14,20 @@ use reqwest::Method;
 
 use super::ConnectorError;
 
+/// Which of a CRM's limits a request counts against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    Standard,
+    /// The CRM's search API, where it has a lower limit of its own (HubSpot).
+    Search,
+}
+
 /// Decides when a request may go out.
 #[async_trait]
 pub trait Admission: Send + Sync {
     /// Waits for a slot; a `RateLimited` error when none will come soon (the daily quota is
     /// spent), so the caller can wait outside.
-    async fn admit(&self) -> Result<(), ConnectorError>;
+    async fn admit(&self, kind: CallKind) -> Result<(), ConnectorError>;
 }
 
 /// One request, as a [`CallScope`] keeps it.
@@ -88,9 +96,14 @@ impl CallScope {
 
 /// Called by connectors before each request.
 pub async fn admit() -> Result<(), ConnectorError> {
+    admit_as(CallKind::Standard).await
+}
+
+/// Called by connectors before each request of a kind with limits of its own.
+pub async fn admit_as(kind: CallKind) -> Result<(), ConnectorError> {
     let admission = SCOPE.try_with(|scope| scope.admission.clone()).ok().flatten();
     match admission {
-        Some(admission) => admission.admit().await,
+        Some(admission) => admission.admit(kind).await,
         None => Ok(()),
     }
 }
@@ -130,7 +143,7 @@ mod tests {
 
     #[async_trait]
     impl Admission for Closed {
-        async fn admit(&self) -> Result<(), ConnectorError> {
+        async fn admit(&self, _kind: CallKind) -> Result<(), ConnectorError> {
             Err(ConnectorError::RateLimited {
                 wait: Duration::from_secs(60),
                 daily: true,

@@ -69,6 +69,8 @@ pub struct Capabilities {
     /// Default request budget for one connection: requests per second, and per day.
     pub requests_per_second: f64,
     pub requests_per_day: u64,
+    /// A lower rate the CRM keeps for its search API, when it has one (HubSpot: 5 per second).
+    pub search_requests_per_second: Option<f64>,
 }
 
 /// One CRM: its identity, its OAuth endpoints (real and sandbox), its API base, its abilities.
@@ -133,6 +135,8 @@ pub const HUBSPOT: Provider = Provider {
         // 110 requests per 10 seconds for a public app; 650,000 a day (Professional).
         requests_per_second: 11.0,
         requests_per_day: 650_000,
+        // Search has its own, lower limit: five requests per second per token.
+        search_requests_per_second: Some(5.0),
     },
     sandbox: Some(SandboxPaths {
         segment: "hubspot",
@@ -160,6 +164,7 @@ pub const SALESFORCE: Provider = Provider {
         // No per-second limit; a rolling daily allocation (Enterprise: 100,000 + per licence).
         requests_per_second: 25.0,
         requests_per_day: 100_000,
+        search_requests_per_second: None,
     },
     sandbox: Some(SandboxPaths {
         segment: "salesforce",
@@ -186,6 +191,7 @@ pub const DYNAMICS: Provider = Provider {
         upsert_by_key: true,
         requests_per_second: 20.0,
         requests_per_day: 0,
+        search_requests_per_second: None,
     },
     sandbox: None,
 };
@@ -208,6 +214,7 @@ pub const PIPEDRIVE: Provider = Provider {
         upsert_by_key: false,
         requests_per_second: 8.0,
         requests_per_day: 0,
+        search_requests_per_second: None,
     },
     sandbox: None,
 };
@@ -230,6 +237,7 @@ pub const ZOHO: Provider = Provider {
         upsert_by_key: true,
         requests_per_second: 10.0,
         requests_per_day: 0,
+        search_requests_per_second: None,
     },
     sandbox: None,
 };
@@ -252,6 +260,7 @@ pub const SUGARCRM: Provider = Provider {
         upsert_by_key: false,
         requests_per_second: 5.0,
         requests_per_day: 0,
+        search_requests_per_second: None,
     },
     sandbox: None,
 };
@@ -274,6 +283,7 @@ pub const ORACLE: Provider = Provider {
         upsert_by_key: false,
         requests_per_second: 5.0,
         requests_per_day: 0,
+        search_requests_per_second: None,
     },
     sandbox: None,
 };
@@ -296,6 +306,7 @@ pub const NETSUITE: Provider = Provider {
         upsert_by_key: true,
         requests_per_second: 5.0,
         requests_per_day: 0,
+        search_requests_per_second: None,
     },
     sandbox: None,
 };

@@ -17,7 +17,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tandem_shared::ids::ConnectionId;
 
 use crate::connectors::ConnectorError;
-use crate::connectors::callout::Admission;
+use crate::connectors::callout::{Admission, CallKind};
 use crate::repo::{Db, RepoError, connection_usage};
 
 /// A little under the CRM's rate, so that requests spaced by our clock still fit the CRM's
@@ -29,17 +29,30 @@ const RATE_MARGIN: f64 = 0.97;
 pub struct Limits {
     pub requests_per_second: f64,
     pub requests_per_day: u64,
+    /// The CRM's search API's own rate, where lower.
+    pub search_per_second: Option<f64>,
 }
 
 pub struct Budget {
     connection_id: ConnectionId,
     limits: Limits,
     limiter: DefaultDirectRateLimiter,
+    search_limiter: Option<DefaultDirectRateLimiter>,
     /// Start (ms) of the quota window `used` counts in.
     window_start: AtomicI64,
     used: AtomicU64,
     /// Calls counted but not yet written to the database.
     unsaved: AtomicU64,
+}
+
+/// A limiter that lets one request through every 1/rate seconds, with no burst.
+fn evenly_spaced(per_second: f64) -> DefaultDirectRateLimiter {
+    let rate = (per_second * RATE_MARGIN).max(0.01);
+    let period = Duration::from_secs_f64(1.0 / rate);
+    let quota = Quota::with_period(period)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::MIN);
+    RateLimiter::direct(quota)
 }
 
 fn window_start(now: DateTime<Utc>) -> i64 {
@@ -57,15 +70,11 @@ fn next_window(start_ms: i64) -> i64 {
 
 impl Budget {
     fn new(connection_id: ConnectionId, limits: Limits, used_today: u64) -> Budget {
-        let rate = (limits.requests_per_second * RATE_MARGIN).max(0.01);
-        let period = Duration::from_secs_f64(1.0 / rate);
-        let quota = Quota::with_period(period)
-            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-            .allow_burst(NonZeroU32::MIN);
         Budget {
             connection_id,
             limits,
-            limiter: RateLimiter::direct(quota),
+            limiter: evenly_spaced(limits.requests_per_second),
+            search_limiter: limits.search_per_second.map(evenly_spaced),
             window_start: AtomicI64::new(window_start(Utc::now())),
             used: AtomicU64::new(used_today),
             unsaved: AtomicU64::new(0),
@@ -121,7 +130,7 @@ impl Budget {
 
 #[async_trait]
 impl Admission for Budget {
-    async fn admit(&self) -> Result<(), ConnectorError> {
+    async fn admit(&self, kind: CallKind) -> Result<(), ConnectorError> {
         self.roll_window();
         // Count first, so that concurrent callers cannot both take the last call of the day.
         let before = self.used.fetch_add(1, Ordering::SeqCst);
@@ -140,6 +149,11 @@ impl Admission for Budget {
             });
         }
         self.unsaved.fetch_add(1, Ordering::SeqCst);
+        // A search waits for its own, lower rate too (whether the CRM also counts it against the
+        // general rate is not documented: assume it does).
+        if let (CallKind::Search, Some(search)) = (kind, &self.search_limiter) {
+            search.until_ready().await;
+        }
         self.limiter.until_ready().await;
         Ok(())
     }
@@ -189,6 +203,7 @@ mod tests {
             Limits {
                 requests_per_second: per_second,
                 requests_per_day: per_day,
+                search_per_second: Some(per_second / 10.0),
             },
             0,
         )
@@ -199,7 +214,7 @@ mod tests {
         let budget = budget(50.0, 1_000);
         let started = std::time::Instant::now();
         for _ in 0..11 {
-            budget.admit().await.expect("within quota");
+            budget.admit(CallKind::Standard).await.expect("within quota");
         }
         // Ten gaps of 1/48.5 s: no burst beyond one request.
         let elapsed = started.elapsed();
@@ -208,12 +223,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn searches_keep_to_their_own_lower_rate() {
+        // 100 per second in general, 10 per second for searches.
+        let budget = budget(100.0, 1_000);
+        let started = std::time::Instant::now();
+        for _ in 0..4 {
+            budget.admit(CallKind::Search).await.expect("within quota");
+        }
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed >= Duration::from_millis(300),
+            "three gaps of 1/9.7 s: {elapsed:?}"
+        );
+        let started = std::time::Instant::now();
+        for _ in 0..4 {
+            budget.admit(CallKind::Standard).await.expect("within quota");
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(150),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
     async fn the_daily_quota_is_never_exceeded() {
         let budget = budget(1_000.0, 3);
         for _ in 0..3 {
-            budget.admit().await.expect("within quota");
+            budget.admit(CallKind::Standard).await.expect("within quota");
         }
-        let refused = budget.admit().await.expect_err("quota spent");
+        let refused = budget.admit(CallKind::Standard).await.expect_err("quota spent");
         let ConnectorError::RateLimited { wait, daily, .. } = refused else {
             panic!("rate limited expected");
         };

@@ -207,23 +207,23 @@ fn duplicate(ctx: &PageCtx<'_>, out: &mut PageOutput, pending: Pending, message:
     });
 }
 
-async fn find(
-    ctx: &PageCtx<'_>,
-    crm: &CrmSide,
-    field: &str,
-    values: Vec<String>,
-    read: Vec<String>,
-) -> Result<Vec<Record>, Abort> {
-    let _ = ctx;
+/// Records whose `field` has one of `values`, one call per batch of values: a retry then
+/// repeats one request, not every request before it.
+async fn find(crm: &CrmSide, field: &str, values: Vec<String>, read: Vec<String>) -> Result<Vec<Record>, Abort> {
     let kind = crm.kind;
-    Ok(crm
-        .client
-        .call(|credential| {
-            let connector = crm.client.connector.clone();
-            let (field, values, read) = (field.to_string(), values.clone(), read.clone());
-            async move { connector.find_by(&credential, kind, &field, &values, &read).await }
-        })
-        .await?)
+    let mut found = Vec::new();
+    for chunk in values.chunks(crm.batch_max.max(1)) {
+        found.extend(
+            crm.client
+                .call(|credential| {
+                    let connector = crm.client.connector.clone();
+                    let (field, values, read) = (field.to_string(), chunk.to_vec(), read.clone());
+                    async move { connector.find_by(&credential, kind, &field, &values, &read).await }
+                })
+                .await?,
+        );
+    }
+    Ok(found)
 }
 
 /// Twins in a CRM: one search per key field for the whole page.
@@ -244,7 +244,7 @@ async fn crm_twins(ctx: &PageCtx<'_>, crm: &CrmSide, creates: &[Pending]) -> Res
         values.dedup();
         let mut read = vec![field.clone()];
         read.extend(country.clone());
-        let found = find(ctx, crm, &field, values, read).await?;
+        let found = find(crm, &field, values, read).await?;
         let mut by_key: HashMap<String, &Record> = HashMap::new();
         for record in &found {
             if let Some(value) = text(record.fields.get(&field)) {
@@ -330,7 +330,7 @@ async fn flag_similar(ctx: &PageCtx<'_>, out: &mut PageOutput, creates: &[Pendin
     }
     let mut read = vec![first.to_string(), last.to_string()];
     read.extend(company.map(str::to_string));
-    let candidates = find(ctx, crm, last, names, read).await?;
+    let candidates = find(crm, last, names, read).await?;
     for pending in creates {
         let mine = person(&pending.mapped, first, last, company);
         let best = candidates

@@ -158,6 +158,7 @@ pub fn limits_of(provider: &catalogue::Provider, overrides: (Option<f64>, Option
             .1
             .filter(|d| *d > 0)
             .map_or(provider.capabilities.requests_per_day, |d| d as u64),
+        search_per_second: provider.capabilities.search_requests_per_second,
     }
 }
 

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 pub use errors::token_error_is_revoked;
 
+use super::callout::CallKind;
 use super::catalogue::{HUBSPOT, Provider};
 use super::{
     AccountIdentity, ChangeCursor, ChangePage, Connector, ConnectorError, Credential, FieldMeta, FieldType, Fields,
@@ -127,7 +128,12 @@ impl HubSpotConnector {
         if let Some(body) = body {
             request = request.json(body);
         }
-        super::callout::admit().await?;
+        let kind = if path.ends_with("/search") {
+            CallKind::Search
+        } else {
+            CallKind::Standard
+        };
+        super::callout::admit_as(kind).await?;
         let started = Instant::now();
         let outcome = request.send().await;
         let elapsed = started.elapsed();
