@@ -200,6 +200,13 @@ pub struct SandboxSettings {
     pub control_token: Option<SecretString>,
     /// How often pending webhook events are delivered.
     pub webhook_interval_ms: u64,
+    /// Use sandbox CRMs served elsewhere (`tandem sandbox all`) instead of mounting them here:
+    /// several instances then share one set of sandbox accounts, and the sandbox outlives a
+    /// restart of Tandem.
+    pub url: Option<String>,
+    /// The client secret Tandem registers its app with at the sandbox CRMs. Instances sharing
+    /// one external sandbox must agree on it; random when unset.
+    pub app_secret: Option<SecretString>,
 }
 
 /// The sync engine and the job workers that run it.
@@ -225,6 +232,9 @@ pub struct SyncSettings {
     pub retry_max_delay_ms: u64,
     /// Finished jobs are kept this long.
     pub job_retention_hours: u64,
+    /// How long a worker's claim on a job lasts without a heartbeat: a process that died holding
+    /// a job delays it this long before another worker takes it over.
+    pub lease_ms: u64,
 }
 
 impl Default for SyncSettings {
@@ -233,13 +243,14 @@ impl Default for SyncSettings {
             workers: true,
             concurrency: 4,
             scheduler_interval_ms: 5_000,
-            page_size: 100,
+            page_size: 200,
             slice_ms: 20_000,
             lookback_ms: 5_000,
             retry_attempts: 6,
             retry_first_delay_ms: 250,
             retry_max_delay_ms: 30_000,
             job_retention_hours: 24 * 7,
+            lease_ms: 30_000,
         }
     }
 }
@@ -266,6 +277,8 @@ impl Default for SandboxSettings {
             enabled: true,
             control_token: None,
             webhook_interval_ms: 500,
+            url: None,
+            app_secret: None,
         }
     }
 }

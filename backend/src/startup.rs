@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 
 use crate::connectors;
+use crate::connectors::catalogue::WebhookScheme;
 use crate::jobs::{self, Queue, Worker, WorkerConfig};
 use crate::oauth::CrmAccess;
 use crate::oauth::targets::{AppCredentials, Targets};
@@ -38,6 +39,67 @@ pub enum StartupError {
     Bind { address: String, source: std::io::Error },
     #[error("first-run setup: {0}")]
     Bootstrap(#[from] ServiceError),
+    #[error("the sandbox CRMs at {url}: {reason}")]
+    Sandbox { url: String, reason: String },
+}
+
+/// Where the sandbox CRMs are.
+enum SandboxLink<'a> {
+    /// Mounted in this process at `/sandbox`.
+    Mounted(&'a tandem_sandbox::Sandbox),
+    /// Served elsewhere (`sandbox.url`), reached over HTTP like any other company's server.
+    External(String),
+    Off,
+}
+
+impl SandboxLink<'_> {
+    /// Registers Tandem's app with one emulated CRM; false when the sandbox has no such CRM.
+    async fn register(
+        &self,
+        settings: &Settings,
+        crm: &str,
+        app: tandem_sandbox::OAuthApp,
+    ) -> Result<bool, StartupError> {
+        match self {
+            SandboxLink::Off => Ok(false),
+            SandboxLink::Mounted(sandbox) => Ok(sandbox.register_app(crm, app)),
+            SandboxLink::External(url) => {
+                let failed = |reason: String| StartupError::Sandbox {
+                    url: url.clone(),
+                    reason,
+                };
+                let mut request = reqwest::Client::new()
+                    .put(format!("{url}/_control/{crm}/apps/{}", app.client_id))
+                    .timeout(Duration::from_secs(10))
+                    .json(&serde_json::json!({
+                        "client_secret": app.client_secret,
+                        "name": app.name,
+                        "redirect_uris": app.redirect_uris,
+                        "webhook_url": app.webhook_url,
+                    }));
+                if let Some(token) = &settings.sandbox.control_token {
+                    request = request.header("x-sandbox-control-token", token.expose_secret());
+                }
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|e| failed(format!("cannot register Tandem's app: {e}")))?;
+                match response.status().as_u16() {
+                    200..=299 => Ok(true),
+                    404 => Ok(false),
+                    status => Err(failed(format!("registering Tandem's app answered HTTP {status}"))),
+                }
+            }
+        }
+    }
+
+    fn root(&self, public_url: &str) -> Option<String> {
+        match self {
+            SandboxLink::Mounted(_) => Some(format!("{public_url}{}", crate::http::SANDBOX_PREFIX)),
+            SandboxLink::External(url) => Some(url.clone()),
+            SandboxLink::Off => None,
+        }
+    }
 }
 
 pub struct Application {
@@ -64,7 +126,8 @@ impl Application {
             .port();
 
         let public_url = settings.public_url(port);
-        let sandbox = settings.sandbox.enabled.then(|| {
+        // Mounted here, unless sandbox CRMs served elsewhere are configured.
+        let sandbox = (settings.sandbox.enabled && settings.sandbox.url.is_none()).then(|| {
             let token = settings
                 .sandbox
                 .control_token
@@ -72,7 +135,12 @@ impl Application {
                 .map(|t| t.expose_secret().to_string());
             tandem_sandbox::Sandbox::new().with_control_token(token)
         });
-        let crm = Arc::new(crm_access(&settings, &db, &vault, sandbox.as_ref(), &public_url)?);
+        let link = match (&settings.sandbox.url, &sandbox) {
+            (Some(url), _) if settings.sandbox.enabled => SandboxLink::External(url.trim_end_matches('/').to_string()),
+            (_, Some(mounted)) => SandboxLink::Mounted(mounted),
+            _ => SandboxLink::Off,
+        };
+        let crm = Arc::new(crm_access(&settings, &db, &vault, link, &public_url).await?);
         let queue = Queue::new(db.clone());
         let engine = SyncEngine::new(db.clone(), queue.clone(), crm.clone(), settings.sync.engine());
         let jobs = job_handlers(&db, &vault, &engine)?;
@@ -134,6 +202,8 @@ impl Application {
                 self.state.jobs.clone(),
                 WorkerConfig {
                     concurrency: sync.concurrency.max(1),
+                    lease: Duration::from_millis(sync.lease_ms.max(300)),
+                    heartbeat: Duration::from_millis(sync.lease_ms.max(300) / 3),
                     ..WorkerConfig::default()
                 },
             );
@@ -162,42 +232,51 @@ impl Application {
 
 /// Reaching CRMs: the connectors, the token manager, and where each connection goes. Registers
 /// Tandem's OAuth app with its own sandbox CRMs (they "configure themselves").
-fn crm_access(
+async fn crm_access(
     settings: &Settings,
     db: &Db,
     vault: &Vault,
-    sandbox: Option<&tandem_sandbox::Sandbox>,
+    sandbox: SandboxLink<'_>,
     public_url: &str,
 ) -> Result<CrmAccess, StartupError> {
     let http = connectors::http_client().map_err(|e| StartupError::Config(ConfigError::new(e.to_string())))?;
     let callback_url = format!("{public_url}/api/v1/oauth/callback");
     let mut sandbox_apps = HashMap::new();
-    if let Some(sandbox) = sandbox {
-        for provider in connectors::catalogue::PROVIDERS.iter().filter(|p| p.sandbox.is_some()) {
-            let app = AppCredentials {
-                client_id: format!("tandem-{}", provider.id),
-                client_secret: SecretString::from(crate::auth::token::random_token(32)),
-            };
-            let registered = sandbox.register_app(
+    let secret = settings
+        .sandbox
+        .app_secret
+        .clone()
+        .unwrap_or_else(|| SecretString::from(crate::auth::token::random_token(32)));
+    for provider in connectors::catalogue::PROVIDERS.iter().filter(|p| p.sandbox.is_some()) {
+        let app = AppCredentials {
+            client_id: format!("tandem-{}", provider.id),
+            client_secret: secret.clone(),
+        };
+        let registered = sandbox
+            .register(
+                settings,
                 provider.sandbox.map_or(provider.id, |s| s.segment),
                 tandem_sandbox::OAuthApp {
                     client_id: app.client_id.clone(),
                     client_secret: app.client_secret.expose_secret().to_string(),
                     name: "Tandem".into(),
                     redirect_uris: vec![callback_url.clone()],
-                    webhook_url: None,
+                    // Where the CRM's webhooks reach Tandem, for the CRMs whose webhooks it takes.
+                    webhook_url: (provider.capabilities.webhooks == WebhookScheme::HubSpotV3)
+                        .then(|| format!("{public_url}/api/v1/crm-webhooks/{}", provider.id)),
                 },
-            );
-            if registered {
-                sandbox_apps.insert(provider.id, app);
-            }
+            )
+            .await?;
+        if registered {
+            sandbox_apps.insert(provider.id, app);
         }
     }
     let targets = Arc::new(Targets {
         crm: settings.crm.clone(),
-        sandbox_root: sandbox.map(|_| format!("{public_url}{}", crate::http::SANDBOX_PREFIX)),
+        sandbox_root: sandbox.root(public_url),
         sandbox_apps,
         callback_url,
+        public_url: public_url.to_string(),
     });
     Ok(CrmAccess {
         tokens: TokenManager::new(db.clone(), vault.clone(), http.clone(), targets.clone()),

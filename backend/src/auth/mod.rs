@@ -29,6 +29,9 @@ pub enum AuthError {
     ApiKeyRevoked,
     #[error("the X-CSRF-Token header is missing or does not match the session")]
     CsrfMismatch,
+    /// A webhook request whose signature does not check out.
+    #[error("the webhook signature was not accepted: {0}")]
+    BadSignature(String),
     #[error(transparent)]
     Repo(#[from] RepoError),
     #[error("password hashing failed: {0}")]

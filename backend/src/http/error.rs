@@ -98,7 +98,7 @@ impl From<AuthError> for ApiError {
                 retry_after_secs: Some(retry_after_secs),
                 ..ApiError::new(ErrorCode::TooManyRequests, error.to_string())
             },
-            AuthError::Unauthenticated | AuthError::InvalidApiKey => {
+            AuthError::Unauthenticated | AuthError::InvalidApiKey | AuthError::BadSignature(_) => {
                 ApiError::new(ErrorCode::Unauthenticated, error.to_string())
             }
             AuthError::SessionExpired => ApiError::new(ErrorCode::SessionExpired, error.to_string()),

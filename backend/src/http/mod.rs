@@ -9,6 +9,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod changes;
 pub mod connections;
+pub mod crm_webhooks;
 pub mod environments;
 pub mod error;
 pub mod extract;
@@ -140,6 +141,7 @@ pub fn build_app(
                 .service(connections::test::test_connection)
                 .service(connections::delete::disconnect)
                 .service(oauth::callback::oauth_callback)
+                .service(crm_webhooks::hubspot::hubspot_webhook)
                 .service(app::whoami::whoami)
                 .service(records::batch::push_batch)
                 .service(records::put::put_record)

@@ -125,5 +125,7 @@ pub(crate) fn job_span(job: &ClaimedJob) -> tracing::Span {
         job.kind = %job.kind,
         tenant.id = %tenant,
         attempt = job.attempt,
+        // Which process runs it, when several share the queue.
+        worker.id = %job.owner,
     )
 }

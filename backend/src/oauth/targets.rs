@@ -68,6 +68,8 @@ pub struct Targets {
     pub sandbox_apps: HashMap<&'static str, AppCredentials>,
     /// Where CRMs send the person back: `<public url>/api/v1/oauth/callback`.
     pub callback_url: String,
+    /// How people and CRMs reach Tandem (`server.public_url`), for URLs that CRMs sign.
+    pub public_url: String,
 }
 
 /// The sandbox account a tenant environment gets: its own data set per tenant and environment.

@@ -125,6 +125,22 @@ pub async fn find<'c>(
     row.map(StoredConnection::try_from).transpose()
 }
 
+/// Every tenant's connections to one CRM account (a webhook names the account, not the tenant).
+pub async fn by_account<'c>(
+    exec: impl Exec<'c>,
+    provider: &str,
+    account_id: &str,
+) -> Result<Vec<StoredConnection>, RepoError> {
+    let rows: Vec<ConnectionRow> = sqlx::query_as(select_connections!(
+        "WHERE c.provider = $1 AND c.account_id = $2 ORDER BY c.id"
+    ))
+    .bind(provider)
+    .bind(account_id)
+    .fetch_all(exec)
+    .await?;
+    rows.into_iter().map(StoredConnection::try_from).collect()
+}
+
 /// What a completed authorization establishes.
 pub struct Connected<'a> {
     pub id: ConnectionId,

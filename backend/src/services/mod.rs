@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod app_changes;
 pub mod audit;
 pub mod connections;
+pub mod crm_webhooks;
 pub mod environments;
 pub mod pipelines;
 pub mod records;

@@ -49,7 +49,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
-            page_size: 100,
+            page_size: 200,
             slice: Duration::from_secs(20),
             retry: RetryPolicy::default(),
             lookback: Duration::from_secs(5),
@@ -225,6 +225,7 @@ impl SyncEngine {
         }
         for &flow in &flows {
             if let PassEnd::OutOfTime = self.pass(plan, run, flow, deadline).await? {
+                tracing::info!("the run goes on in a next slice (other tenants' work first)");
                 self.update_estimate(plan, run).await?;
                 return Ok(Slice::Continue);
             }

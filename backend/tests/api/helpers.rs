@@ -103,7 +103,7 @@ impl Write for CaptureWriter {
     }
 }
 
-fn init_log_capture() {
+pub fn init_log_capture() {
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
         let settings = LogSettings {
@@ -205,6 +205,9 @@ pub fn test_settings(data_dir: &std::path::Path, database_url: &str) -> Settings
     settings.sync.retry_first_delay_ms = 10;
     settings.sync.retry_max_delay_ms = 200;
     settings.sync.lookback_ms = 0;
+    // The sandbox CRMs' webhooks would start runs at moments a test does not choose; tests of
+    // webhooks turn them on again.
+    settings.sandbox.webhook_interval_ms = 3_600_000;
     settings
 }
 
@@ -530,5 +533,69 @@ impl SandboxServer {
             access_token: SecretString::from(token["access_token"].as_str().unwrap().to_string()),
             base_url: format!("{}/salesforce/{account}", self.base),
         }
+    }
+}
+
+/// One HTTP request a `WebhookSink` received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+/// A stand-in for the operator's app: an HTTP endpoint that keeps every request, answering with
+/// the statuses queued in `fail_next` first (then 200).
+#[derive(Clone)]
+pub struct WebhookSink {
+    pub url: String,
+    pub received: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+    pub fail_next: std::sync::Arc<std::sync::Mutex<Vec<u16>>>,
+}
+
+impl WebhookSink {
+    pub async fn start() -> WebhookSink {
+        let received: std::sync::Arc<std::sync::Mutex<Vec<Received>>> = Default::default();
+        let fail_next: std::sync::Arc<std::sync::Mutex<Vec<u16>>> = Default::default();
+        let (kept, failing) = (received.clone(), fail_next.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = actix_web::HttpServer::new(move || {
+            let (kept, failing) = (kept.clone(), failing.clone());
+            actix_web::App::new().default_service(actix_web::web::to(
+                move |req: actix_web::HttpRequest, body: actix_web::web::Bytes| {
+                    let (kept, failing) = (kept.clone(), failing.clone());
+                    async move {
+                        let headers = req
+                            .headers()
+                            .iter()
+                            .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
+                            .collect();
+                        kept.lock().unwrap().push(Received {
+                            headers,
+                            body: body.to_vec(),
+                        });
+                        let status = {
+                            let mut failing = failing.lock().unwrap();
+                            if failing.is_empty() { 200 } else { failing.remove(0) }
+                        };
+                        actix_web::HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap()).finish()
+                    }
+                },
+            ))
+        })
+        .workers(1)
+        .listen(listener)
+        .unwrap()
+        .run();
+        tokio::spawn(server);
+        WebhookSink {
+            url: format!("http://127.0.0.1:{port}/hooks"),
+            received,
+            fail_next,
+        }
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().unwrap().clone()
     }
 }

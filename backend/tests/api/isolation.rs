@@ -40,6 +40,11 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "/api/v1/oauth/callback",
         "anonymous; the single-use state names the tenant",
     ),
+    (
+        "post",
+        "/api/v1/crm-webhooks/hubspot",
+        "signed by the CRM; the signed account names the connections (tested in sync_webhooks)",
+    ),
     ("get", "/api/v1/changes", "the key's own environment's feed"),
     ("get", "/api/v1/webhooks", "the key's own environment's endpoints"),
     ("post", "/api/v1/webhooks", "creates in the key's own environment"),

@@ -5,7 +5,10 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
 use sha2::Sha256;
+
+use crate::connectors::ObjectKind;
 
 /// HubSpot's clients reject timestamps older than this (Python: 300 s; Node: 300,000 ms).
 pub const MAX_AGE_MS: i64 = 5 * 60 * 1000;
@@ -51,6 +54,58 @@ pub fn verify_v3(
     mac.verify_slice(&presented).map_err(|_| WebhookError::BadSignature)
 }
 
+/// One event of a webhook request, as far as Tandem needs it: which account and object changed.
+/// Webhooks are hints: the engine reads the record itself, so the property values are not kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookEvent {
+    pub event_id: u64,
+    /// The HubSpot account (`portalId`, the connection's account id).
+    pub portal_id: String,
+    /// `None` for subscriptions Tandem does not sync (associations, say).
+    pub object: Option<ObjectKind>,
+    pub object_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEvent {
+    #[serde(default)]
+    event_id: u64,
+    portal_id: u64,
+    subscription_type: String,
+    #[serde(default)]
+    object_id: Option<serde_json::Value>,
+}
+
+/// The events of a webhook request body (a JSON array, up to 100 events).
+pub fn parse_events(body: &[u8]) -> Result<Vec<WebhookEvent>, String> {
+    let events: Vec<WireEvent> =
+        serde_json::from_slice(body).map_err(|e| format!("not a HubSpot webhook event array: {e}"))?;
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let object = match e.subscription_type.split('.').next() {
+                Some("contact") => Some(ObjectKind::Contact),
+                Some("company") => Some(ObjectKind::Company),
+                Some("deal") => Some(ObjectKind::Deal),
+                Some("meeting") => Some(ObjectKind::Appointment),
+                _ => None,
+            };
+            let object_id = match e.object_id {
+                Some(serde_json::Value::String(s)) => s,
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            WebhookEvent {
+                event_id: e.event_id,
+                portal_id: e.portal_id.to_string(),
+                object,
+                object_id,
+            }
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +130,28 @@ mod tests {
                 SENT + 1_000
             ),
             Ok(())
+        );
+    }
+
+    #[test]
+    fn events_name_their_account_and_object() {
+        let body = br#"[{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,"subscriptionType":"contact.propertyChange","attemptNumber":0,"objectId":123,"propertyName":"email","propertyValue":"a@b.com","changeSource":"CRM","changeFlag":"NEW"},
+            {"eventId":2,"portalId":62515,"subscriptionType":"contact.associationChange","objectId":5}]"#;
+        let events = parse_events(body).expect("parses");
+        assert_eq!(
+            events[0],
+            WebhookEvent {
+                event_id: 1,
+                portal_id: "62515".into(),
+                object: Some(ObjectKind::Contact),
+                object_id: "123".into()
+            }
+        );
+        assert_eq!(events[1].object, Some(ObjectKind::Contact));
+        assert!(parse_events(b"{}").is_err());
+        assert!(
+            parse_events(br#"[{"eventId":1}]"#).is_err(),
+            "an event without its account"
         );
     }
 
