@@ -166,7 +166,9 @@ pub async fn replay_delivery(
     let job = NewJob::of(&DeliverWebhook { delivery_id })
         .map_err(|e| ServiceError::Crm(e.to_string()))?
         .tenant(app.tenant_id)
-        .dedupe_key(delivery_id.to_string())
+        // A replay runs now, even while an earlier attempt waits for its retry (which then finds
+        // the delivery delivered and stops).
+        .dedupe_key(format!("{delivery_id}:replay:{}", now_ms()))
         .max_attempts(DELIVERY_ATTEMPTS);
     queue.enqueue(job).await.map_err(|e| ServiceError::Crm(e.to_string()))?;
     Ok(())

@@ -157,9 +157,10 @@ impl CrmClient {
                     let Some(delay) = delays.next() else {
                         return Err(CallError::Exhausted(error, attempt));
                     };
-                    // A 429 says how long to wait; the backoff's jitter still spreads callers.
+                    // A 429 says how long to wait (Retry-After, or the CRM's window), at most the
+                    // policy's longest delay; the backoff's jitter still spreads callers.
                     let wait = match &error {
-                        ConnectorError::RateLimited { wait, .. } => (*wait).max(delay / 4),
+                        ConnectorError::RateLimited { wait, .. } => (*wait).max(delay / 4).min(self.retry.max_delay),
                         _ => delay,
                     };
                     tracing::debug!(attempt, ?wait, error = %error, "retrying a CRM call");

@@ -15,11 +15,12 @@ use tandem_shared::api::runs::{Callout, RecordEvent, RecordOutcome, Run, RunStat
 use tandem_shared::api::tenants::Tenant;
 
 use crate::db_tests;
-use crate::helpers::{Backend, Client, SandboxServer, TestApp, connect_sandbox, expect_json, spawn_app};
+use crate::helpers::{Backend, Client, SandboxServer, TestApp, WebhookSink, connect_sandbox, expect_json, spawn_app};
 
 db_tests!(
     app_contacts_reach_hubspot_once_and_unchanged_pushes_cost_nothing,
-    bad_records_fail_with_their_reason_and_replay_after_a_fix
+    bad_records_fail_with_their_reason_and_replay_after_a_fix,
+    crm_changes_reach_the_app_by_feed_and_signed_webhooks
 );
 
 /// A tenant with a connected HubSpot sandbox account and an app key, ready to sync.
@@ -316,4 +317,177 @@ async fn bad_records_fail_with_their_reason_and_replay_after_a_fix(backend: Back
         audit.to_string().contains("failed_records.replayed"),
         "the replay is audited"
     );
+}
+
+impl Synced {
+    pub async fn app_get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/api/v1/{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn app_post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/api/v1/{path}", self.base))
+            .bearer_auth(&self.key)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+async fn crm_changes_reach_the_app_by_feed_and_signed_webhooks(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = Synced::new(&app, "Acme Inbound", "hubspot").await;
+    let sink = WebhookSink::start().await;
+    let hook: Value = expect_json(
+        t.app_post("webhooks", &json!({ "url": sink.url, "events": ["changes"] }))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let secret = secrecy::SecretString::from(hook["secret"].as_str().unwrap().to_string());
+    let endpoint_id = hook["endpoint"]["id"].as_str().unwrap().to_string();
+
+    let pipeline = t
+        .create_pipeline(json!({
+            "name": "Contacts from HubSpot",
+            "environment": "sandbox",
+            "object": "contact",
+            "source": { "kind": "connection", "connection_id": t.connection.id },
+            "target": { "kind": "app" },
+            "direction": "one_way",
+        }))
+        .await;
+    app.run_jobs().await;
+    let run = t.last_run(&pipeline).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    let seeded = run.counts.created;
+    assert_eq!(
+        seeded + run.counts.failed,
+        24,
+        "the sandbox account's contacts: {run:?}"
+    );
+    assert!(seeded >= 20, "{run:?}");
+
+    // The change feed, paged by cursor: every created contact once, in order.
+    let mut cursor = String::new();
+    let mut changes = Vec::new();
+    loop {
+        let page: Value = expect_json(
+            t.app_get(&format!("changes?limit=10&after={cursor}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let batch = page["changes"].as_array().unwrap().clone();
+        cursor = page["next_cursor"].as_str().unwrap().to_string();
+        changes.extend(batch);
+        if !page["has_more"].as_bool().unwrap() {
+            break;
+        }
+    }
+    assert_eq!(changes.len() as i64, seeded);
+    assert!(
+        changes
+            .iter()
+            .all(|c| c["change"] == "created" && c["provider"] == "hubspot")
+    );
+    let first = &changes[0];
+    let external_id = first["external_id"].as_str().unwrap().to_string();
+    assert_eq!(external_id, format!("hubspot-{}", first["crm_id"].as_str().unwrap()));
+    let stored: Value = expect_json(
+        t.app_get(&format!("records/contact/{external_id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["data"], first["record"]);
+    let bad_cursor = t.app_get("changes?after=yesterday").await;
+    assert_eq!(bad_cursor.status(), StatusCode::BAD_REQUEST);
+
+    // Every change was delivered to the app's endpoint, signed.
+    let received = sink.received();
+    assert_eq!(received.len() as i64, seeded);
+    for delivery in &received {
+        let signature = &delivery.headers["tandem-signature"];
+        let now = chrono::Utc::now().timestamp();
+        assert!(tandem::sync::webhooks::verify(
+            &secret,
+            signature,
+            &delivery.body,
+            now,
+            std::time::Duration::from_secs(300)
+        ));
+        assert_eq!(delivery.headers["tandem-event"], "change");
+    }
+    let log: Vec<Value> = expect_json(
+        t.app_get(&format!("webhooks/{endpoint_id}/deliveries")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(log.len() as i64, seeded);
+    assert!(
+        log.iter()
+            .all(|d| d["status"] == "delivered" && d["attempts"][0]["status"] == 200)
+    );
+
+    // A change in HubSpot reaches the app; nothing else moves.
+    let credential = t.hubspot().await;
+    let hubspot = HubSpotConnector::new(reqwest::Client::new());
+    let crm_id = first["crm_id"].as_str().unwrap().to_string();
+    let update = std::collections::BTreeMap::from([("jobtitle".to_string(), json!("Chief Synchroniser"))]);
+    hubspot
+        .update(&credential, ObjectKind::Contact, &[(crm_id.clone(), update)])
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    sink.fail_next.lock().unwrap().push(500);
+    t.run_now(&pipeline).await;
+    app.run_jobs().await;
+    let run = t.last_run(&pipeline).await;
+    assert_eq!((run.counts.updated, run.counts.created), (1, 0), "{run:?}");
+    let stored: Value = expect_json(
+        t.app_get(&format!("records/contact/{external_id}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(stored["data"]["job_title"], "Chief Synchroniser");
+    let page: Value = expect_json(t.app_get(&format!("changes?after={cursor}")).await, StatusCode::OK).await;
+    assert_eq!(page["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(page["changes"][0]["change"], "updated");
+
+    // The endpoint failed that delivery: it is pending a retry, in the log; a replay sends it now.
+    let log: Vec<Value> = expect_json(
+        t.app_get(&format!("webhooks/{endpoint_id}/deliveries")).await,
+        StatusCode::OK,
+    )
+    .await;
+    let latest = &log[0];
+    assert_eq!(latest["status"], "pending");
+    assert_eq!(latest["attempts"][0]["status"], 500);
+    let replay = t
+        .app_post(
+            &format!(
+                "webhooks/{endpoint_id}/deliveries/{}/replay",
+                latest["id"].as_str().unwrap()
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(replay.status(), StatusCode::ACCEPTED);
+    app.run_jobs().await;
+    let log: Vec<Value> = expect_json(
+        t.app_get(&format!("webhooks/{endpoint_id}/deliveries")).await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(log[0]["status"], "delivered");
+    assert_eq!(log[0]["attempts"].as_array().unwrap().len(), 2);
+    let last = sink.received().pop().unwrap();
+    let body: Value = serde_json::from_slice(&last.body).unwrap();
+    assert_eq!(body["data"]["record"]["job_title"], "Chief Synchroniser");
 }
