@@ -140,6 +140,7 @@ pub fn build_app(
                 .service(connections::reconnect::reconnect)
                 .service(connections::test::test_connection)
                 .service(connections::delete::disconnect)
+                .service(connections::update::update_connection)
                 .service(oauth::callback::oauth_callback)
                 .service(crm_webhooks::hubspot::hubspot_webhook)
                 .service(app::whoami::whoami)

@@ -333,6 +333,21 @@ impl Queue {
         Ok(rows::cancel(self.db.pool(), tenant_id, id, self.clock.now_ms()).await?)
     }
 
+    /// Makes the queued job holding `dedupe_key` due now if it waits for later (a backoff, a
+    /// spent quota). False: there is no such waiting job. Wakes this process's workers.
+    pub async fn bring_forward(
+        &self,
+        tenant_id: Option<TenantId>,
+        kind: &str,
+        dedupe_key: &str,
+    ) -> Result<bool, QueueError> {
+        let moved = rows::bring_forward(self.db.pool(), tenant_id, kind, dedupe_key, self.clock.now_ms()).await?;
+        if moved {
+            self.wake.notify_one();
+        }
+        Ok(moved)
+    }
+
     /// A tenant's job (`None`: a system job).
     pub async fn get(&self, tenant_id: Option<TenantId>, id: JobId) -> Result<Option<StoredJob>, QueueError> {
         Ok(rows::get(self.db.pool(), tenant_id, id).await?)

@@ -27,6 +27,8 @@ struct ConnectionRow {
     token_version: i64,
     connected_by: Option<String>,
     created_at: i64,
+    rate_limit_per_second: Option<f64>,
+    daily_quota: Option<i64>,
 }
 
 /// A connection with what the platform needs beyond the API view: where its API is and which
@@ -36,6 +38,8 @@ pub struct StoredConnection {
     pub connection: Connection,
     pub base_url: String,
     pub token_version: i64,
+    /// The admin's own rate and daily quota, where set.
+    pub overrides: (Option<f64>, Option<i64>),
 }
 
 impl TryFrom<ConnectionRow> for StoredConnection {
@@ -66,9 +70,12 @@ impl TryFrom<ConnectionRow> for StoredConnection {
                 last_refreshed_at: row.last_refreshed_at.map(to_datetime),
                 last_checked_at: row.last_checked_at.map(to_datetime),
                 last_error: row.last_error,
+                // Filled in with the catalogue's defaults and today's usage above this layer.
+                limits: Default::default(),
             },
             base_url: row.base_url,
             token_version: row.token_version,
+            overrides: (row.rate_limit_per_second, row.daily_quota),
         })
     }
 }
@@ -78,7 +85,8 @@ macro_rules! select_connections {
         concat!(
             "SELECT c.id, c.tenant_id, c.environment_id, e.kind AS environment_kind, c.provider, c.target, c.status, \
                     c.account_id, c.account_name, c.account_user, c.base_url, c.scopes, c.access_expires_at, \
-                    c.last_refreshed_at, c.last_checked_at, c.last_error, c.token_version, c.connected_by, c.created_at \
+                    c.last_refreshed_at, c.last_checked_at, c.last_error, c.token_version, c.connected_by, c.created_at, \
+                    c.rate_limit_per_second, c.daily_quota \
              FROM connections c JOIN environments e ON e.id = c.environment_id ",
             $rest
         )
@@ -258,19 +266,6 @@ pub async fn delete<'c>(exec: impl Exec<'c>, tenant_id: TenantId, id: Connection
         .execute(exec)
         .await?;
     Ok(done.rows_affected() == 1)
-}
-
-/// The connection's own rate and daily quota, where an admin set them.
-pub async fn limit_overrides<'c>(
-    exec: impl Exec<'c>,
-    id: ConnectionId,
-) -> Result<(Option<f64>, Option<i64>), RepoError> {
-    let row: Option<(Option<f64>, Option<i64>)> =
-        sqlx::query_as("SELECT rate_limit_per_second, daily_quota FROM connections WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(exec)
-            .await?;
-    Ok(row.unwrap_or((None, None)))
 }
 
 pub async fn set_limit_overrides<'c>(

@@ -490,6 +490,28 @@ pub async fn requeue<'c>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Makes a queued job that waits for a later time (a backoff, a spent quota) due now. False: no
+/// such waiting job.
+pub async fn bring_forward<'c>(
+    exec: impl Exec<'c>,
+    tenant_id: Option<TenantId>,
+    kind: &str,
+    dedupe_key: &str,
+    now_ms: i64,
+) -> Result<bool, RepoError> {
+    let done = sqlx::query(
+        "UPDATE jobs SET run_at = $1, updated_at = $1 \
+         WHERE tenant_key = $2 AND kind = $3 AND dedupe_key = $4 AND status = 'queued' AND run_at > $1",
+    )
+    .bind(now_ms)
+    .bind(tenant_key(tenant_id))
+    .bind(kind)
+    .bind(dedupe_key)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// Cancels a queued job of a tenant (`None`: system jobs). False: no such queued job (a running
 /// job is not interrupted).
 pub async fn cancel<'c>(

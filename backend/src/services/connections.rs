@@ -6,7 +6,8 @@ use std::time::Instant;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tandem_shared::api::connections::{
-    AuthorizeRedirect, Connection, ConnectionCheck, ConnectionStatus, ProviderInfo, StartConnectRequest,
+    AuthorizeRedirect, Connection, ConnectionCheck, ConnectionLimits, ConnectionStatus, ProviderInfo,
+    StartConnectRequest, UpdateConnectionRequest,
 };
 use tandem_shared::api::tenants::Tenant;
 use tandem_shared::ids::{ConnectionId, TenantId};
@@ -24,7 +25,9 @@ use crate::oauth::flow::{self, Authorized, CallbackError, StartError};
 use crate::oauth::targets::TargetError;
 use crate::oauth::tokens::{CredentialError, StoredTokens, TOKENS_PURPOSE};
 use crate::repo::connections::{self, Connected, StoredConnection};
-use crate::repo::{Db, environments, new_id, now_ms, users};
+use crate::repo::{Db, connection_usage, environments, new_id, now_ms, users};
+use crate::sync::budget::window_start;
+use crate::sync::plan::limits_of;
 use crate::vault::Vault;
 
 /// The eight CRMs, as the connections page lists them.
@@ -46,20 +49,83 @@ pub fn catalogue() -> Vec<ProviderInfo> {
         .collect()
 }
 
-fn named(mut stored: StoredConnection) -> Connection {
+/// The API view: the CRM's display name, and the limits in force with today's usage.
+async fn view(db: &Db, mut stored: StoredConnection) -> Result<Connection, ServiceError> {
     if let Some(provider) = catalogue::provider(&stored.connection.provider) {
         stored.connection.provider_name = provider.name.to_string();
+        let limits = limits_of(provider, stored.overrides);
+        let used = connection_usage::get(db.pool(), stored.connection.id, window_start(chrono::Utc::now())).await?;
+        stored.connection.limits = ConnectionLimits {
+            requests_per_second: limits.requests_per_second,
+            daily_quota: limits.requests_per_day,
+            requests_per_second_override: stored.overrides.0,
+            daily_quota_override: stored.overrides.1.map(|q| q.max(0) as u64),
+            used_today: used.max(0) as u64,
+        };
     }
-    stored.connection
+    Ok(stored.connection)
 }
 
 pub async fn list(db: &Db, principal: &Principal, tenant_id: TenantId) -> Result<Vec<Connection>, ServiceError> {
     let tenant = access::tenant(db, principal, tenant_id, Need::Read).await?;
-    Ok(connections::list(db.pool(), tenant.id)
+    let mut listed = Vec::new();
+    for stored in connections::list(db.pool(), tenant.id).await? {
+        listed.push(view(db, stored).await?);
+    }
+    Ok(listed)
+}
+
+/// Sets the connection's own rate and daily quota (or goes back to the CRM's defaults); runs
+/// pick the new limits up at their next slice.
+pub async fn update(
+    db: &Db,
+    queue: &crate::jobs::Queue,
+    principal: &Principal,
+    actor: &Actor,
+    tenant_id: TenantId,
+    id: ConnectionId,
+    request: UpdateConnectionRequest,
+) -> Result<Connection, ServiceError> {
+    let (tenant, stored) = load(db, principal, tenant_id, id, Need::Write).await?;
+    if let Some(rate) = request.requests_per_second
+        && !(rate > 0.0 && rate <= 1000.0)
+    {
+        return Err(FieldError::new(
+            "requests_per_second",
+            format!("{rate} is not above 0 and at most 1000 requests a second"),
+        )
+        .into());
+    }
+    if request.daily_quota == Some(0) {
+        return Err(FieldError::new("daily_quota", "must be at least 1 call a day").into());
+    }
+    let daily = request
+        .daily_quota
+        .map(|q| i64::try_from(q).map_err(|_| FieldError::new("daily_quota", format!("{q} is too large"))))
+        .transpose()?;
+    let mut tx = db.begin().await?;
+    connections::set_limit_overrides(&mut *tx, tenant.id, id, request.requests_per_second, daily).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        Change {
+            tenant_id: Some(tenant.id),
+            action: "connection.limits_changed",
+            target_kind: "connection",
+            target_id: Some(id.to_string()),
+            details: json!({
+                "before": { "requests_per_second": stored.overrides.0, "daily_quota": stored.overrides.1 },
+                "after": { "requests_per_second": request.requests_per_second, "daily_quota": daily },
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    crate::sync::jobs::wake_connection(db, queue, tenant.id, id).await?;
+    let updated = connections::get(db.pool(), tenant.id, id)
         .await?
-        .into_iter()
-        .map(named)
-        .collect())
+        .ok_or(ServiceError::NotFound("connection"))?;
+    view(db, updated).await
 }
 
 fn provider(id: &str) -> Result<&'static Provider, ServiceError> {
@@ -230,7 +296,9 @@ pub async fn complete(
     let stored = connections::get(db.pool(), tenant.id, id)
         .await?
         .ok_or_else(|| CallbackError::Internal("the connection vanished".into()))?;
-    Ok(named(stored))
+    view(db, stored)
+        .await
+        .map_err(|e| CallbackError::Internal(e.to_string()))
 }
 
 /// Calls the CRM with the connection's credentials (refreshing them if due) and records the
@@ -284,11 +352,13 @@ pub async fn test(
             (false, message)
         }
     };
-    let connection = named(
+    let connection = view(
+        db,
         connections::get(db.pool(), tenant.id, id)
             .await?
             .ok_or(ServiceError::NotFound("connection"))?,
-    );
+    )
+    .await?;
     Ok(ConnectionCheck {
         ok,
         connection,

@@ -55,7 +55,8 @@ fn evenly_spaced(per_second: f64) -> DefaultDirectRateLimiter {
     RateLimiter::direct(quota)
 }
 
-fn window_start(now: DateTime<Utc>) -> i64 {
+/// The start (ms) of the quota window `now` falls in: the UTC day.
+pub fn window_start(now: DateTime<Utc>) -> i64 {
     now.date_naive()
         .and_time(chrono::NaiveTime::MIN)
         .and_utc()

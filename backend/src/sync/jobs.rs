@@ -72,14 +72,33 @@ pub async fn trigger(
         .dedupe_key(pipeline_id.to_string())
         .priority(priority)
         .max_attempts(12);
-    if let Enqueued::Duplicate(id) = queue.enqueue(job).await?
-        && queue
-            .get(Some(tenant_id), id)
-            .await?
-            .is_some_and(|j| j.status == JobStatus::Running)
-    {
-        // The run going on may have read past this trigger's change: one more run after it.
-        pipelines::request_rerun(db.pool(), pipeline_id).await?;
+    if let Enqueued::Duplicate(id) = queue.enqueue(job).await? {
+        match queue.get(Some(tenant_id), id).await? {
+            // The run going on may have read past this trigger's change: one more run after it.
+            Some(j) if j.status == JobStatus::Running => pipelines::request_rerun(db.pool(), pipeline_id).await?,
+            // Someone asked for it now: a run waiting for a backoff or the quota tries again now.
+            Some(_) if priority == Priority::REALTIME => {
+                queue
+                    .bring_forward(Some(tenant_id), SyncPipeline::KIND, &pipeline_id.to_string())
+                    .await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Makes the waiting runs of a connection's pipelines go on now (its limits were raised, say).
+pub async fn wake_connection(
+    db: &Db,
+    queue: &Queue,
+    tenant_id: TenantId,
+    connection_id: tandem_shared::ids::ConnectionId,
+) -> Result<(), TriggerError> {
+    for pipeline in pipelines::using_connection(db.pool(), connection_id).await? {
+        queue
+            .bring_forward(Some(tenant_id), SyncPipeline::KIND, &pipeline.pipeline.id.to_string())
+            .await?;
     }
     Ok(())
 }

@@ -227,10 +227,9 @@ impl Loader<'_> {
             .connectors
             .get(provider.id)
             .ok_or_else(|| PlanError::Broken(format!("{} cannot be synced yet", provider.name)))?;
-        let overrides = connections::limit_overrides(self.db.pool(), connection_id).await?;
         let budget = self
             .budgets
-            .get(self.db, connection_id, limits_of(provider, overrides))
+            .get(self.db, connection_id, limits_of(provider, stored.overrides))
             .await?;
         Ok(SideHandle::Crm(Box::new(CrmSide {
             client: CrmClient::new(

@@ -23,6 +23,7 @@ mod sandbox;
 mod sandbox_salesforce;
 mod sync;
 mod sync_faults;
+mod sync_limits;
 mod sync_webhooks;
 mod users;
 mod vault;

@@ -99,6 +99,40 @@ pub struct Connection {
     pub last_refreshed_at: Option<DateTime<Utc>>,
     pub last_checked_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// What Tandem may spend on this account's API, and what it spent today.
+    #[serde(default)]
+    pub limits: ConnectionLimits,
+}
+
+/// A connection's API budget: the CRM's defaults, or what an admin set instead. Syncs keep to
+/// it: requests are spaced to the rate, and stop for the day when the quota is spent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConnectionLimits {
+    /// In force: the connection's own value, else the CRM's default.
+    pub requests_per_second: f64,
+    /// Calls a UTC day, in force.
+    pub daily_quota: u64,
+    /// Set by an admin (`null`: the CRM's default applies).
+    pub requests_per_second_override: Option<f64>,
+    pub daily_quota_override: Option<u64>,
+    /// Calls made today against the quota.
+    pub used_today: u64,
+}
+
+/// `PATCH /api/v1/tenants/{tenant_id}/connections/{connection_id}`: the connection's own limits;
+/// `null` (or leaving one out) goes back to the CRM's default.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConnectionRequest {
+    /// Requests a second, above 0 and at most 1000 (for an account with a raised limit, say, or
+    /// to leave room for other integrations).
+    #[serde(default)]
+    pub requests_per_second: Option<f64>,
+    /// Calls a UTC day, at least 1: the share of the account's daily allowance Tandem may use.
+    #[serde(default)]
+    pub daily_quota: Option<u64>,
 }
 
 /// `POST /api/v1/tenants/{tenant_id}/connections/authorize`

@@ -3,3 +3,4 @@ pub mod delete;
 pub mod list;
 pub mod reconnect;
 pub mod test;
+pub mod update;
