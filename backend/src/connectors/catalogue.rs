@@ -71,6 +71,10 @@ pub struct Capabilities {
     pub requests_per_day: u64,
     /// A lower rate the CRM keeps for its search API, when it has one (HubSpot: 5 per second).
     pub search_requests_per_second: Option<f64>,
+    /// Fields the CRM itself keeps unique, refusing a second record with the same value and
+    /// naming the one that has it (HubSpot: a contact's email). Twins by these need no search
+    /// before a create: the CRM's refusal finds them.
+    pub unique_fields: &'static [(ObjectKind, &'static str)],
 }
 
 /// One CRM: its identity, its OAuth endpoints (real and sandbox), its API base, its abilities.
@@ -137,6 +141,7 @@ pub const HUBSPOT: Provider = Provider {
         requests_per_day: 650_000,
         // Search has its own, lower limit: five requests per second per token.
         search_requests_per_second: Some(5.0),
+        unique_fields: &[(ObjectKind::Contact, "email")],
     },
     sandbox: Some(SandboxPaths {
         segment: "hubspot",
@@ -165,6 +170,7 @@ pub const SALESFORCE: Provider = Provider {
         requests_per_second: 25.0,
         requests_per_day: 100_000,
         search_requests_per_second: None,
+        unique_fields: &[],
     },
     sandbox: Some(SandboxPaths {
         segment: "salesforce",
@@ -192,6 +198,7 @@ pub const DYNAMICS: Provider = Provider {
         requests_per_second: 20.0,
         requests_per_day: 0,
         search_requests_per_second: None,
+        unique_fields: &[],
     },
     sandbox: None,
 };
@@ -215,6 +222,7 @@ pub const PIPEDRIVE: Provider = Provider {
         requests_per_second: 8.0,
         requests_per_day: 0,
         search_requests_per_second: None,
+        unique_fields: &[],
     },
     sandbox: None,
 };
@@ -238,6 +246,7 @@ pub const ZOHO: Provider = Provider {
         requests_per_second: 10.0,
         requests_per_day: 0,
         search_requests_per_second: None,
+        unique_fields: &[],
     },
     sandbox: None,
 };
@@ -261,6 +270,7 @@ pub const SUGARCRM: Provider = Provider {
         requests_per_second: 5.0,
         requests_per_day: 0,
         search_requests_per_second: None,
+        unique_fields: &[],
     },
     sandbox: None,
 };
@@ -284,6 +294,7 @@ pub const ORACLE: Provider = Provider {
         requests_per_second: 5.0,
         requests_per_day: 0,
         search_requests_per_second: None,
+        unique_fields: &[],
     },
     sandbox: None,
 };
@@ -307,6 +318,7 @@ pub const NETSUITE: Provider = Provider {
         requests_per_second: 5.0,
         requests_per_day: 0,
         search_requests_per_second: None,
+        unique_fields: &[],
     },
     sandbox: None,
 };

@@ -141,6 +141,7 @@ pub fn build_app(
                 .service(connections::test::test_connection)
                 .service(connections::delete::disconnect)
                 .service(connections::update::update_connection)
+                .service(connections::callouts::connection_callouts)
                 .service(oauth::callback::oauth_callback)
                 .service(crm_webhooks::hubspot::hubspot_webhook)
                 .service(app::whoami::whoami)

@@ -222,6 +222,21 @@ pub async fn changed_after<'c>(
     rows.into_iter().map(changed).collect()
 }
 
+/// The change number of the object's latest change in the environment (0: none yet).
+pub async fn latest_seq<'c>(
+    exec: impl Exec<'c>,
+    environment_id: EnvironmentId,
+    object: AppObject,
+) -> Result<i64, RepoError> {
+    let latest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(change_seq) FROM app_records WHERE environment_id = $1 AND object = $2")
+            .bind(environment_id.to_string())
+            .bind(object.as_str())
+            .fetch_one(exec)
+            .await?;
+    Ok(latest.unwrap_or(0))
+}
+
 /// Several records by the app's ids (deleted ones included).
 pub async fn get_many<'c>(
     exec: impl Exec<'c>,

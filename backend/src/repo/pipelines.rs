@@ -124,7 +124,7 @@ pub async fn insert(tx: &mut Tx, new: NewPipeline<'_>) -> Result<PipelineId, Rep
         "INSERT INTO pipelines (id, tenant_id, environment_id, name, object, source_connection_id, \
                                 target_connection_id, direction, settings, status, warnings, next_poll_at, \
                                 created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', '[]', $10, $11, $10, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', '[]', $12, $11, $10, $10)",
     )
     .bind(id.to_string())
     .bind(new.tenant_id.to_string())
@@ -137,6 +137,8 @@ pub async fn insert(tx: &mut Tx, new: NewPipeline<'_>) -> Result<PipelineId, Rep
     .bind(settings_json(new.settings))
     .bind(new.now_ms)
     .bind(new.created_by)
+    // The first run is started when the pipeline is created; polls follow it.
+    .bind(new.now_ms + i64::from(new.settings.trigger.poll_every_minutes.max(1)) * 60_000)
     .execute(&mut **tx)
     .await
     .map_err(|e| RepoError::duplicate_as(e, "a pipeline with this name in this environment"))?;

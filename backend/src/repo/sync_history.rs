@@ -443,21 +443,40 @@ pub async fn run_callouts<'c>(
     .bind(limit)
     .fetch_all(exec)
     .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(Callout {
-                run_id: row.run_id.map(|r| parse_id(&r, "run id")).transpose()?,
-                connection_id: parse_id(&row.connection_id, "connection id")?,
-                method: row.method,
-                path: row.path,
-                status: row.status.and_then(|s| u16::try_from(s).ok()),
-                error_kind: row.error_kind,
-                duration_ms: row.duration_ms,
-                attempt: row.attempt,
-                at: to_datetime(row.created_at),
-            })
-        })
-        .collect()
+    rows.into_iter().map(callout).collect()
+}
+
+/// A connection's latest CRM calls, in runs or not, newest first.
+pub async fn connection_callouts<'c>(
+    exec: impl Exec<'c>,
+    tenant_id: TenantId,
+    connection_id: ConnectionId,
+    limit: i64,
+) -> Result<Vec<Callout>, RepoError> {
+    let rows: Vec<CalloutRow> = sqlx::query_as(
+        "SELECT run_id, connection_id, method, path, status, error_kind, duration_ms, attempt, created_at \
+         FROM callouts WHERE tenant_id = $1 AND connection_id = $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(tenant_id.to_string())
+    .bind(connection_id.to_string())
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.into_iter().map(callout).collect()
+}
+
+fn callout(row: CalloutRow) -> Result<Callout, RepoError> {
+    Ok(Callout {
+        run_id: row.run_id.map(|r| parse_id(&r, "run id")).transpose()?,
+        connection_id: parse_id(&row.connection_id, "connection id")?,
+        method: row.method,
+        path: row.path,
+        status: row.status.and_then(|s| u16::try_from(s).ok()),
+        error_kind: row.error_kind,
+        duration_ms: row.duration_ms,
+        attempt: row.attempt,
+        at: to_datetime(row.created_at),
+    })
 }
 
 pub struct NewConflict {

@@ -148,44 +148,43 @@ async fn side_meta(
     let stored = connections::get(state.db.pool(), tenant.id, connection_id)
         .await?
         .ok_or(ServiceError::NotFound("connection"))?;
-    let connector = state
-        .crm
-        .connectors
-        .get(&stored.connection.provider)
-        .ok_or_else(|| ServiceError::Crm(format!("{} cannot be synced yet", stored.connection.provider)))?;
+    let account = stored.connection.account_name.clone();
     let kind = object_kind(object);
-    let unreachable = |e: &dyn std::fmt::Display| {
+    let meta = crm_call(state, tenant, stored, move |connector, credential| async move {
+        connector.describe(&credential, kind).await
+    })
+    .await
+    .map_err(|e| {
         ServiceError::Crm(format!(
-            "could not read the {} fields of {}: {e}",
-            object.as_str(),
-            stored.connection.account_name
+            "could not read the {} fields of {account}: {e}",
+            object.as_str()
         ))
-    };
-    let credential = state
-        .crm
-        .tokens
-        .credential(tenant, connection_id)
+    })?;
+    Ok(meta)
+}
+
+/// One call to a connection's CRM that a person waits for: within the connection's budget,
+/// refreshed and briefly retried like a run's calls, and kept in the callout history.
+async fn crm_call<T, F, Fut>(
+    state: &AppState,
+    tenant: &Tenant,
+    connection: crate::repo::connections::StoredConnection,
+    op: F,
+) -> Result<T, String>
+where
+    F: Fn(std::sync::Arc<dyn crate::connectors::Connector>, crate::connectors::Credential) -> Fut,
+    Fut: Future<Output = Result<T, ConnectorError>>,
+{
+    let client = state
+        .engine
+        .interactive_client(tenant, connection)
         .await
-        .map_err(|e| unreachable(&e))?;
-    match connector.describe(&credential, kind).await {
-        Ok(meta) => Ok(meta),
-        Err(ConnectorError::Unauthorized { .. }) => {
-            let (_, seen) = state
-                .crm
-                .tokens
-                .credential_and_state(tenant, connection_id)
-                .await
-                .map_err(|e| unreachable(&e))?;
-            let credential = state
-                .crm
-                .tokens
-                .after_unauthorized(tenant, &seen)
-                .await
-                .map_err(|e| unreachable(&e))?;
-            connector.describe(&credential, kind).await.map_err(|e| unreachable(&e))
-        }
-        Err(error) => Err(unreachable(&error)),
+        .map_err(|e| e.to_string())?;
+    let result = client.call(|credential| op(client.connector.clone(), credential)).await;
+    if let Err(error) = client.keep_calls(&state.db).await {
+        tracing::warn!(%error, "could not keep the callouts of an interactive call");
     }
+    result.map_err(|e| e.to_string())
 }
 
 /// The side's field names, as mapping sources.
@@ -661,36 +660,28 @@ pub async fn preview(
             let connection = connections::get(state.db.pool(), tenant.id, connection_id)
                 .await?
                 .ok_or(ServiceError::NotFound("connection"))?;
-            let connector = state
-                .crm
-                .connectors
-                .get(&connection.connection.provider)
-                .ok_or_else(|| ServiceError::Crm("this CRM cannot be synced yet".into()))?;
-            let credential = state
-                .crm
-                .tokens
-                .credential(&tenant, connection_id)
-                .await
-                .map_err(|e| ServiceError::Crm(e.to_string()))?;
             let fields: Vec<String> = Mapping::new(&request.config)
                 .source_fields()
                 .iter()
                 .map(|f| f.to_string())
                 .collect();
             let kind = object_kind(object);
-            let record = match &record_id {
-                Some(rid) => connector
-                    .get(&credential, kind, rid, &fields)
-                    .await
-                    .map_err(|e| ServiceError::Crm(e.to_string()))?,
-                None => connector
-                    .changes(&credential, kind, None, &fields, 1)
-                    .await
-                    .map_err(|e| ServiceError::Crm(e.to_string()))?
-                    .records
-                    .into_iter()
-                    .next(),
-            };
+            let record = crm_call(state, &tenant, connection, |connector, credential| {
+                let (fields, record_id) = (fields.clone(), record_id.clone());
+                async move {
+                    match record_id {
+                        Some(rid) => connector.get(&credential, kind, &rid, &fields).await,
+                        None => Ok(connector
+                            .changes(&credential, kind, None, &fields, 1)
+                            .await?
+                            .records
+                            .into_iter()
+                            .next()),
+                    }
+                }
+            })
+            .await
+            .map_err(ServiceError::Crm)?;
             let record = record.ok_or_else(|| FieldError::new("record_id", "no such record in the CRM"))?;
             writes::incoming_from_crm(record).fields
         }

@@ -10,7 +10,7 @@ use tandem_shared::api::pipelines::Flow;
 use tandem_shared::api::runs::{
     Callout, Conflict, DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, Run, RunTrigger,
 };
-use tandem_shared::ids::{AlertId, FailedRecordId, PipelineId, RunId, TenantId};
+use tandem_shared::ids::{AlertId, ConnectionId, FailedRecordId, PipelineId, RunId, TenantId};
 
 use super::ServiceError;
 use super::access::{self, Need};
@@ -90,6 +90,22 @@ pub async fn run_callouts(
 ) -> Result<Vec<Callout>, ServiceError> {
     let (tenant_id, _) = run_of(state, principal, tenant_id, run_id).await?;
     Ok(sync_history::run_callouts(state.db.pool(), tenant_id, run_id, limit(requested)).await?)
+}
+
+/// A connection's latest CRM calls, newest first: those of runs and those made for people
+/// (reading fields for a mapping, a preview).
+pub async fn connection_callouts(
+    state: &AppState,
+    principal: &Principal,
+    tenant_id: TenantId,
+    connection_id: ConnectionId,
+    requested: Option<i64>,
+) -> Result<Vec<Callout>, ServiceError> {
+    let tenant = access::tenant(&state.db, principal, tenant_id, Need::Read).await?;
+    crate::repo::connections::get(state.db.pool(), tenant.id, connection_id)
+        .await?
+        .ok_or(ServiceError::NotFound("connection"))?;
+    Ok(sync_history::connection_callouts(state.db.pool(), tenant.id, connection_id, limit(requested)).await?)
 }
 
 /// Everything that happened to one record, by its id on either side.

@@ -14,8 +14,9 @@ use crate::connectors::callout::{CallRecord, CallScope};
 use crate::connectors::{Connector, ConnectorError, Credential};
 use crate::oauth::CrmAccess;
 use crate::oauth::tokens::CredentialError;
-use crate::repo::RepoError;
 use crate::repo::connections::StoredConnection;
+use crate::repo::sync_history::{self, NewCallout};
+use crate::repo::{Db, RepoError};
 
 /// How often and how patiently a call is retried within a run. What still fails after that is
 /// the job's to retry (reads) or a failed record (writes).
@@ -107,6 +108,35 @@ impl CrmClient {
         self.scope.take()
     }
 
+    /// The requests made since the last call, as callout rows.
+    pub fn take_callouts(&self) -> Vec<NewCallout> {
+        self.take_calls()
+            .into_iter()
+            .map(|c| NewCallout {
+                connection_id: self.connection.connection.id,
+                method: c.method,
+                error_kind: callout_error_kind(c.status),
+                path: c.path,
+                status: c.status,
+                duration_ms: c.duration.as_millis() as i64,
+                attempt: i64::from(c.attempt),
+                at_ms: c.at_ms,
+            })
+            .collect()
+    }
+
+    /// Stores the calls made outside any run (reading a CRM's fields for a mapping, say) in the
+    /// callout history, and the connection's usage.
+    pub async fn keep_calls(&self, db: &Db) -> Result<(), RepoError> {
+        let callouts = self.take_callouts();
+        if !callouts.is_empty() {
+            let mut tx = db.begin().await?;
+            sync_history::insert_callouts(&mut tx, self.tenant.id, None, &callouts).await?;
+            tx.commit().await.map_err(RepoError::from)?;
+        }
+        self.budget.save(db).await
+    }
+
     /// A valid credential (refreshed ahead of expiry by the token manager), and the connection
     /// state it was read with.
     async fn credential(&self) -> Result<(Credential, StoredConnection), CallError> {
@@ -170,6 +200,18 @@ impl CrmClient {
                 error => return Err(CallError::Refused(error)),
             }
         }
+    }
+}
+
+/// How a callout failed, for filtering the history.
+fn callout_error_kind(status: Option<u16>) -> Option<String> {
+    match status {
+        None => Some("transport".into()),
+        Some(429) => Some("rate_limited".into()),
+        Some(401) => Some("unauthorized".into()),
+        Some(s) if s >= 500 => Some("server_error".into()),
+        Some(s) if s >= 400 => Some("rejected".into()),
+        _ => None,
     }
 }
 

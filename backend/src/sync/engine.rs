@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tandem_shared::api::changes::{Change, ChangeKind};
-use tandem_shared::api::pipelines::{Flow, PipelineStatus, Side};
+use tandem_shared::api::pipelines::{Flow, InitialLoad, PipelineStatus, Side};
 use tandem_shared::api::runs::{HeldDeleteStatus, RecordOutcome, RunStatus, RunTrigger};
 use tandem_shared::ids::{ConnectionId, PipelineId, RunId};
 use tracing::Instrument;
@@ -32,7 +32,7 @@ use crate::jobs::Queue;
 use crate::oauth::CrmAccess;
 use crate::repo::app_records::{self, Upsert};
 use crate::repo::change_feed::{self, NewChange};
-use crate::repo::sync_history::{self, NewCallout, StoredHeldDelete};
+use crate::repo::sync_history::{self, StoredHeldDelete};
 use crate::repo::{Db, RepoError, change_sequences, failed_records, now_ms, pipelines, sync_links};
 
 #[derive(Clone, Copy, Debug)]
@@ -106,17 +106,6 @@ struct RunRef {
     fresh: bool,
 }
 
-fn callout_error_kind(status: Option<u16>) -> Option<String> {
-    match status {
-        None => Some("transport".into()),
-        Some(429) => Some("rate_limited".into()),
-        Some(401) => Some("unauthorized".into()),
-        Some(s) if s >= 500 => Some("server_error".into()),
-        Some(s) if s >= 400 => Some("rejected".into()),
-        _ => None,
-    }
-}
-
 impl SyncEngine {
     pub fn new(db: Db, queue: Queue, access: Arc<CrmAccess>, config: EngineConfig) -> SyncEngine {
         SyncEngine {
@@ -145,6 +134,26 @@ impl SyncEngine {
 
     pub fn budgets(&self) -> &Budgets {
         &self.inner.budgets
+    }
+
+    /// A client for calls a person is waiting for (reading a CRM's fields, a preview): within
+    /// the connection's budget like a run's, retried briefly.
+    pub async fn interactive_client(
+        &self,
+        tenant: &tandem_shared::api::tenants::Tenant,
+        connection: crate::repo::connections::StoredConnection,
+    ) -> Result<super::crm::CrmClient, PlanError> {
+        let loader = Loader {
+            db: &self.inner.db,
+            access: &self.inner.access,
+            budgets: &self.inner.budgets,
+            retry: RetryPolicy {
+                attempts: 2,
+                first_delay: Duration::from_millis(200),
+                max_delay: Duration::from_secs(2),
+            },
+        };
+        loader.client(tenant, connection).await
     }
 
     /// Runs one slice of the pipeline's current run (starting a run if none is going).
@@ -259,6 +268,9 @@ impl SyncEngine {
         };
         let id = sync_history::start_run(db.pool(), pipeline.tenant_id, pipeline.id, trigger, now_ms()).await?;
         sync_history::set_active_run(db.pool(), pipeline.id, Some(id), None).await?;
+        if first_run && pipeline.settings.initial_load == InitialLoad::ChangesOnly {
+            self.start_from_now(plan).await?;
+        }
         if trigger == RunTrigger::Reconciliation {
             // A full comparison: read every record again; unchanged ones cost no write.
             for side in [Side::Source, Side::Target] {
@@ -273,6 +285,31 @@ impl SyncEngine {
             trigger,
             fresh: true,
         })
+    }
+
+    /// Places the cursor of every side the pipeline reads at the present, so that its first run
+    /// reads only what changes from now on.
+    async fn start_from_now(&self, plan: &Plan) -> Result<(), RepoError> {
+        let db = &self.inner.db;
+        let mut sides = vec![Side::Source];
+        if plan.two_way() {
+            sides.push(Side::Target);
+        }
+        for side in sides {
+            let cursor = match plan.side(side) {
+                SideHandle::App(app) => {
+                    let seq =
+                        app_records::latest_seq(db.pool(), app.environment_id, plan.stored.pipeline.object).await?;
+                    json!({ "seq": seq })
+                }
+                SideHandle::Crm(_) => json!(ChangeCursor {
+                    modified_at: chrono::Utc::now(),
+                    id: "0".into(),
+                }),
+            };
+            sync_links::set_cursor(db.pool(), plan.stored.pipeline.id, side, &cursor, now_ms()).await?;
+        }
+        Ok(())
     }
 
     /// Makes sure every CRM that records are created in has Tandem's sync-key field. A reason to
@@ -589,25 +626,12 @@ impl SyncEngine {
         sync_history::insert_conflicts(&mut tx, pipeline.tenant_id, pipeline.id, run_id, &output.conflicts, now)
             .await?;
         for client in plan.crm_clients() {
-            let calls = client.take_calls();
-            if calls.is_empty() {
+            let callouts = client.take_callouts();
+            if callouts.is_empty() {
                 continue;
             }
-            output.delta.api_calls += calls.len() as i64;
-            output.delta.retries += calls.iter().filter(|c| c.attempt > 1).count() as i64;
-            let callouts: Vec<NewCallout> = calls
-                .into_iter()
-                .map(|c| NewCallout {
-                    connection_id: client.connection.connection.id,
-                    method: c.method,
-                    error_kind: callout_error_kind(c.status),
-                    path: c.path,
-                    status: c.status,
-                    duration_ms: c.duration.as_millis() as i64,
-                    attempt: i64::from(c.attempt),
-                    at_ms: c.at_ms,
-                })
-                .collect();
+            output.delta.api_calls += callouts.len() as i64;
+            output.delta.retries += callouts.iter().filter(|c| c.attempt > 1).count() as i64;
             sync_history::insert_callouts(&mut tx, pipeline.tenant_id, Some(run_id), &callouts).await?;
         }
         sync_history::add_to_run(&mut *tx, run_id, &output.delta).await?;

@@ -22,9 +22,10 @@ use crate::repo::failed_records::NewFailure;
 use crate::repo::{app_records, sync_links};
 
 /// A twin found for a record about to be created.
-struct Twin {
-    id: String,
-    key: String,
+pub struct Twin {
+    pub id: String,
+    /// What matched, as `email:ada@example.com`.
+    pub key: String,
 }
 
 fn text(value: Option<&Value>) -> Option<String> {
@@ -124,16 +125,36 @@ pub async fn resolve(
         }
     };
 
-    // A twin already linked to another record cannot take a second one.
-    let twin_ids: Vec<String> = twins.iter().flatten().map(|t| t.id.clone()).collect();
+    let mut remaining = Vec::new();
+    let mut found = Vec::new();
+    for (pending, twin) in creates.into_iter().zip(twins) {
+        match twin {
+            Some(twin) => found.push((pending, twin)),
+            None => remaining.push(pending),
+        }
+    }
+    updates.extend(settle_twins(ctx, out, found).await?);
+    flag_similar(ctx, out, &remaining).await?;
+    Ok(remaining)
+}
+
+/// Applies the pipeline's duplicate policy to records whose twin was found on the other side:
+/// skipped and kept for a person to decide, linked with the other side leading, or written over
+/// the twin when this side leads (those are returned, to be written as updates). A twin already
+/// linked to another record never takes a second one.
+pub async fn settle_twins(
+    ctx: &PageCtx<'_>,
+    out: &mut PageOutput,
+    found: Vec<(Pending, Twin)>,
+) -> Result<Vec<Pending>, Abort> {
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let twin_ids: Vec<String> = found.iter().map(|(_, t)| t.id.clone()).collect();
     let taken = sync_links::by_ids(ctx.db.pool(), ctx.plan.stored.pipeline.id, ctx.to_side(), &twin_ids).await?;
     let policy = ctx.plan.stored.pipeline.settings.matching.duplicates;
-    let mut remaining = Vec::new();
-    for (mut pending, twin) in creates.into_iter().zip(twins) {
-        let Some(twin) = twin else {
-            remaining.push(pending);
-            continue;
-        };
+    let mut merges = Vec::new();
+    for (mut pending, twin) in found {
         let info = json!({ "id": twin.id, "key": twin.key });
         if let Some(link) = taken.get(&twin.id).filter(|l| ctx.ids_of(l).0 != pending.record.id) {
             duplicate(
@@ -158,7 +179,7 @@ pub async fn resolve(
             DuplicatePolicy::Merge { leading } if leading == ctx.from_side() => {
                 pending.to_id = Some(twin.id);
                 pending.matched = Some(info);
-                updates.push(pending);
+                merges.push(pending);
             }
             DuplicatePolicy::Merge { .. } => {
                 // The other side leads: link the twins and write nothing now; later changes here
@@ -179,8 +200,33 @@ pub async fn resolve(
             }
         }
     }
-    flag_similar(ctx, out, &remaining).await?;
-    Ok(remaining)
+    Ok(merges)
+}
+
+/// The twin a CRM named when it refused a create for a value it keeps unique (see
+/// `Capabilities::unique_fields`), if that is what the refusal was.
+pub fn twin_from_refusal(ctx: &PageCtx<'_>, crm: &CrmSide, pending: &Pending, existing_id: &str) -> Option<Twin> {
+    key_fields(ctx).into_iter().find_map(|(kind, field, _)| {
+        if !enforced(crm, &field) {
+            return None;
+        }
+        let value = text(pending.mapped.get(&field))?;
+        Some(Twin {
+            id: existing_id.to_string(),
+            key: format!("{}:{}", kind.prefix(), normalise(kind, &value)),
+        })
+    })
+}
+
+/// Whether the CRM itself refuses a second record with the same `field`.
+fn enforced(crm: &CrmSide, field: &str) -> bool {
+    crm.client
+        .connector
+        .provider()
+        .capabilities
+        .unique_fields
+        .iter()
+        .any(|(kind, unique)| *kind == crm.kind && unique.eq_ignore_ascii_case(field))
 }
 
 /// Skipped as a duplicate: counted as skipped, kept as a failed record to decide on and replay.
@@ -229,7 +275,8 @@ async fn find(crm: &CrmSide, field: &str, values: Vec<String>, read: Vec<String>
 /// Twins in a CRM: one search per key field for the whole page.
 async fn crm_twins(ctx: &PageCtx<'_>, crm: &CrmSide, creates: &[Pending]) -> Result<Vec<Option<Twin>>, Abort> {
     let mut twins: Vec<Option<Twin>> = creates.iter().map(|_| None).collect();
-    for (kind, field, country) in key_fields(ctx) {
+    // Values the CRM keeps unique need no search: its refusal of a create names the twin.
+    for (kind, field, country) in key_fields(ctx).into_iter().filter(|(_, f, _)| !enforced(crm, f)) {
         let wanted: Vec<(usize, String)> = creates
             .iter()
             .enumerate()

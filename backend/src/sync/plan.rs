@@ -220,6 +220,18 @@ impl Loader<'_> {
         let stored: StoredConnection = connections::get(self.db.pool(), tenant.id, connection_id)
             .await?
             .ok_or_else(|| PlanError::Broken("the pipeline's connection was removed".into()))?;
+        let client = self.client(tenant, stored).await?;
+        let batch_max = client.connector.provider().capabilities.batch_max;
+        Ok(SideHandle::Crm(Box::new(CrmSide {
+            client,
+            kind: object_kind(object),
+            batch_max,
+            sync_key: None,
+        })))
+    }
+
+    /// A client for one connection, within its budget.
+    pub async fn client(&self, tenant: &Tenant, stored: StoredConnection) -> Result<CrmClient, PlanError> {
         let provider = catalogue::provider(&stored.connection.provider)
             .ok_or_else(|| PlanError::Broken(format!("unknown CRM {:?}", stored.connection.provider)))?;
         let connector = self
@@ -229,20 +241,15 @@ impl Loader<'_> {
             .ok_or_else(|| PlanError::Broken(format!("{} cannot be synced yet", provider.name)))?;
         let budget = self
             .budgets
-            .get(self.db, connection_id, limits_of(provider, stored.overrides))
+            .get(self.db, stored.connection.id, limits_of(provider, stored.overrides))
             .await?;
-        Ok(SideHandle::Crm(Box::new(CrmSide {
-            client: CrmClient::new(
-                stored,
-                connector,
-                budget,
-                tenant.clone(),
-                self.access.clone(),
-                self.retry,
-            ),
-            kind: object_kind(object),
-            batch_max: provider.capabilities.batch_max,
-            sync_key: None,
-        })))
+        Ok(CrmClient::new(
+            stored,
+            connector,
+            budget,
+            tenant.clone(),
+            self.access.clone(),
+            self.retry,
+        ))
     }
 }

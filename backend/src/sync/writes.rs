@@ -10,6 +10,7 @@ use tandem_shared::api::changes::ChangeKind;
 use tandem_shared::api::failed_records::FailureReason;
 use tandem_shared::api::pipelines::Flow;
 
+use super::matching::{self, Twin};
 use super::outcome::{AppWrite, Incoming, PageOutput, reason_from_connector};
 use super::page::{Abort, PageCtx, Pending, fail_all};
 use super::plan::{CrmSide, SideHandle};
@@ -81,15 +82,40 @@ fn take_chunk(list: &mut Vec<Pending>, size: usize) -> Vec<Pending> {
     list.drain(..n).collect()
 }
 
-/// Writes to a CRM: updates first (those whose twin vanished become creates), then creates.
+/// Writes to a CRM: updates first (those whose twin vanished become creates), then creates;
+/// creates the CRM refused because their unique value belongs to another record go through the
+/// duplicate policy, and those to be merged are written over their twin.
 pub async fn to_crm(
     ctx: &PageCtx<'_>,
     crm: &CrmSide,
     out: &mut PageOutput,
     mut creates: Vec<Pending>,
-    mut updates: Vec<Pending>,
+    updates: Vec<Pending>,
 ) -> Result<(), Abort> {
+    creates.extend(write_updates(ctx, crm, out, updates).await?);
+    let twins = write_creates(ctx, crm, out, creates).await?;
+    let merges = matching::settle_twins(ctx, out, twins).await?;
+    for vanished in write_updates(ctx, crm, out, merges).await? {
+        let reason = FailureReason {
+            kind: "not_found".into(),
+            field: None,
+            message: "its twin in the CRM was deleted while it was being merged; replay it".into(),
+            crm_error: None,
+        };
+        out.failed(ctx.flow, &vanished.record, Some(vanished.mapped), reason);
+    }
+    Ok(())
+}
+
+/// Updates by the CRM's id, in batches; returns the records whose twin no longer exists.
+async fn write_updates(
+    ctx: &PageCtx<'_>,
+    crm: &CrmSide,
+    out: &mut PageOutput,
+    mut updates: Vec<Pending>,
+) -> Result<Vec<Pending>, Abort> {
     let kind = crm.kind;
+    let mut vanished = Vec::new();
     while !updates.is_empty() {
         let chunk = take_chunk(&mut updates, crm.batch_max);
         let inputs: Vec<(String, Fields)> = chunk
@@ -109,8 +135,7 @@ pub async fn to_crm(
                 for (pending, result) in chunk.into_iter().zip(results) {
                     match result {
                         Ok(written) => succeeded(ctx, out, &pending, &written.id, false),
-                        // The twin was deleted in the CRM: create it again.
-                        Err(ConnectorError::NotFound { .. }) => creates.push(Pending { to_id: None, ..pending }),
+                        Err(ConnectorError::NotFound { .. }) => vanished.push(Pending { to_id: None, ..pending }),
                         Err(error) => out.failed(
                             ctx.flow,
                             &pending.record,
@@ -124,8 +149,21 @@ pub async fn to_crm(
             Err(error) => return Err(error.into()),
         }
     }
+    Ok(vanished)
+}
+
+/// Creates as upserts by Tandem's sync key, in batches; returns the records refused because
+/// another CRM record holds their unique value, with that record.
+async fn write_creates(
+    ctx: &PageCtx<'_>,
+    crm: &CrmSide,
+    out: &mut PageOutput,
+    mut creates: Vec<Pending>,
+) -> Result<Vec<(Pending, Twin)>, Abort> {
+    let kind = crm.kind;
+    let mut twins = Vec::new();
     if creates.is_empty() {
-        return Ok(());
+        return Ok(twins);
     }
     let Some(key_field) = crm.sync_key.clone() else {
         let reason = FailureReason {
@@ -137,7 +175,7 @@ pub async fn to_crm(
         for pending in creates {
             out.failed(ctx.flow, &pending.record, Some(pending.mapped), reason.clone());
         }
-        return Ok(());
+        return Ok(twins);
     };
     while !creates.is_empty() {
         let chunk = take_chunk(&mut creates, crm.batch_max);
@@ -162,12 +200,24 @@ pub async fn to_crm(
                 for (pending, result) in chunk.into_iter().zip(results) {
                     match result {
                         Ok(written) => succeeded(ctx, out, &pending, &written.id, written.created),
-                        Err(error) => out.failed(
-                            ctx.flow,
-                            &pending.record,
-                            Some(pending.mapped),
-                            reason_from_connector(&error),
-                        ),
+                        Err(error) => {
+                            let twin = match &error {
+                                ConnectorError::Conflict {
+                                    existing_id: Some(existing),
+                                    ..
+                                } => matching::twin_from_refusal(ctx, crm, &pending, existing),
+                                _ => None,
+                            };
+                            match twin {
+                                Some(twin) => twins.push((pending, twin)),
+                                None => out.failed(
+                                    ctx.flow,
+                                    &pending.record,
+                                    Some(pending.mapped),
+                                    reason_from_connector(&error),
+                                ),
+                            }
+                        }
                     }
                 }
             }
@@ -175,7 +225,7 @@ pub async fn to_crm(
             Err(error) => return Err(error.into()),
         }
     }
-    Ok(())
+    Ok(twins)
 }
 
 /// The app id a CRM record gets when it has none yet.

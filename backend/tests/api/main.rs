@@ -24,6 +24,7 @@ mod sandbox_salesforce;
 mod sync;
 mod sync_faults;
 mod sync_limits;
+mod sync_matching;
 mod sync_webhooks;
 mod users;
 mod vault;

@@ -303,10 +303,26 @@ pub struct PipelineSettings {
     /// Sync only contacts whose email the app marked confirmed (`email_confirmed: true`).
     #[serde(default)]
     pub confirmed_emails_only: bool,
+    /// What the first run reads: every existing record (`full`), or only what changes from then
+    /// on (`changes_only`).
+    #[serde(default)]
+    pub initial_load: InitialLoad,
     /// A run whose share of failed records passes this (0 to 1, with at least 10 records) pauses
     /// the pipeline and raises an alert.
     #[serde(default = "failure_threshold")]
     pub pause_above_failure_rate: f64,
+}
+
+/// What a pipeline's first run reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InitialLoad {
+    /// Every existing record of each side the pipeline reads.
+    #[default]
+    Full,
+    /// Only records that change after the pipeline starts; the rest stay as they are until then.
+    ChangesOnly,
 }
 
 fn failure_threshold() -> f64 {

@@ -1,4 +1,5 @@
 pub mod authorize;
+pub mod callouts;
 pub mod delete;
 pub mod list;
 pub mod reconnect;
