@@ -22,6 +22,8 @@ mod roles;
 mod sandbox;
 mod sandbox_salesforce;
 mod sync;
+mod sync_conflicts;
+mod sync_crm_to_crm;
 mod sync_faults;
 mod sync_limits;
 mod sync_matching;
