@@ -288,7 +288,7 @@ impl Default for DeletePolicy {
 }
 
 /// A pipeline's trigger and policies. Every part has a default, so `{}` is a valid value.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PipelineSettings {
@@ -327,6 +327,21 @@ pub enum InitialLoad {
 
 fn failure_threshold() -> f64 {
     0.5
+}
+
+// By hand, so that settings left out of a request are the same as an empty `settings` object.
+impl Default for PipelineSettings {
+    fn default() -> Self {
+        PipelineSettings {
+            trigger: Trigger::default(),
+            matching: Matching::default(),
+            conflicts: ConflictPolicy::default(),
+            deletes: DeletePolicy::default(),
+            confirmed_emails_only: false,
+            initial_load: InitialLoad::default(),
+            pause_above_failure_rate: failure_threshold(),
+        }
+    }
 }
 
 /// Something about a mapping that no longer matches the CRM (schema drift), found at run time.
@@ -447,5 +462,10 @@ mod tests {
         let defaults: PipelineSettings = serde_json::from_str("{}").expect("defaults");
         assert_eq!(defaults.matching.fuzzy_threshold, Some(0.85));
         assert_eq!(defaults.deletes.hold_above_count, Some(100));
+        assert_eq!(
+            defaults,
+            PipelineSettings::default(),
+            "left out or empty, the same settings"
+        );
     }
 }
