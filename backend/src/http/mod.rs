@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod openapi;
 pub mod pipelines;
+pub mod promotion;
 pub mod records;
 pub mod runs;
 pub mod tenants;
@@ -163,6 +164,8 @@ pub fn build_app(
                 .service(pipelines::mapping_save::mapping_save)
                 .service(pipelines::mapping_validate::mapping_validate)
                 .service(pipelines::mapping_preview::mapping_preview)
+                .service(promotion::plan::promotion_plan)
+                .service(promotion::promote::promote)
                 .service(runs::get::get_run)
                 .service(runs::events::run_events)
                 .service(runs::callouts::run_callouts)

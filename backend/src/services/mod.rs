@@ -9,6 +9,7 @@ pub mod connections;
 pub mod crm_webhooks;
 pub mod environments;
 pub mod pipelines;
+pub mod promotion;
 pub mod records;
 pub mod sync_history;
 pub mod tenants;

@@ -201,7 +201,7 @@ fn flow_sides(pipeline: &Pipeline, flow: Flow) -> (Endpoint, Endpoint) {
 }
 
 /// Every problem of `config` for `flow`, against both sides' live field lists.
-async fn validation(
+pub(crate) async fn validation(
     state: &AppState,
     tenant: &Tenant,
     (from, to): (Endpoint, Endpoint),

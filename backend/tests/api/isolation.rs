@@ -242,6 +242,7 @@ fn sample_body(schema: &str) -> Value {
         "CreateTenantRequest" => json!({ "name": "New tenant" }),
         "LoginRequest" => json!({ "email": "x@example.com", "password": "whatever-password" }),
         "StartConnectRequest" => json!({ "provider": "hubspot", "environment": "sandbox" }),
+        "PromoteRequest" => json!({ "fingerprint": "anything" }),
         "UpdateConnectionRequest" => json!({ "requests_per_second": 1, "daily_quota": 1 }),
         "CreatePipelineRequest" => json!({
             "name": "Intruder", "environment": "sandbox", "object": "contact",

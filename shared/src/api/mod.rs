@@ -10,6 +10,7 @@ pub mod failed_records;
 pub mod health;
 pub mod mappings;
 pub mod pipelines;
+pub mod promotion;
 pub mod records;
 pub mod runs;
 pub mod tenants;
