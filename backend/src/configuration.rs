@@ -235,6 +235,9 @@ pub struct SyncSettings {
     /// How long a worker's claim on a job lasts without a heartbeat: a process that died holding
     /// a job delays it this long before another worker takes it over.
     pub lease_ms: u64,
+    /// How often a pipeline's mappings are checked against its CRMs' live fields (one call per
+    /// side), at the start of a run.
+    pub schema_check_minutes: u64,
 }
 
 impl Default for SyncSettings {
@@ -251,6 +254,7 @@ impl Default for SyncSettings {
             retry_max_delay_ms: 30_000,
             job_retention_hours: 24 * 7,
             lease_ms: 30_000,
+            schema_check_minutes: 60,
         }
     }
 }
@@ -267,6 +271,7 @@ impl SyncSettings {
                 max_delay: Duration::from_millis(self.retry_max_delay_ms.max(self.retry_first_delay_ms)),
             },
             lookback: Duration::from_millis(self.lookback_ms),
+            schema_check_every: Duration::from_secs(self.schema_check_minutes * 60),
         }
     }
 }

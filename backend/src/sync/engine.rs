@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use tandem_shared::api::changes::{Change, ChangeKind};
-use tandem_shared::api::pipelines::{Flow, InitialLoad, PipelineStatus, Side};
+use tandem_shared::api::pipelines::{Flow, InitialLoad, MappingWarning, PipelineStatus, Side};
 use tandem_shared::api::runs::{HeldDeleteStatus, RecordOutcome, RunStatus, RunTrigger};
 use tandem_shared::ids::{ConnectionId, PipelineId, RunId};
 use tracing::Instrument;
@@ -44,6 +44,9 @@ pub struct EngineConfig {
     pub retry: RetryPolicy,
     /// How far a run re-reads behind a CRM cursor (search indexes lag writes by seconds).
     pub lookback: Duration,
+    /// How often a pipeline's mappings are checked against its CRMs' live fields (schema drift),
+    /// at the start of a run.
+    pub schema_check_every: Duration,
 }
 
 impl Default for EngineConfig {
@@ -53,6 +56,7 @@ impl Default for EngineConfig {
             slice: Duration::from_secs(20),
             retry: RetryPolicy::default(),
             lookback: Duration::from_secs(5),
+            schema_check_every: Duration::from_secs(3600),
         }
     }
 }
@@ -85,6 +89,8 @@ struct Inner {
     config: EngineConfig,
     /// Sync-key fields already prepared, per connection and object.
     sync_keys: Mutex<HashMap<(ConnectionId, &'static str), String>>,
+    /// When each pipeline's mappings were last checked against the CRMs' fields.
+    schema_checked: Mutex<HashMap<PipelineId, Instant>>,
 }
 
 #[derive(Clone)]
@@ -116,6 +122,7 @@ impl SyncEngine {
                 budgets: Budgets::default(),
                 config,
                 sync_keys: Mutex::new(HashMap::new()),
+                schema_checked: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -224,6 +231,7 @@ impl SyncEngine {
         }
         if run.fresh {
             self.start_progress(plan, run).await?;
+            self.check_schema(plan, run).await?;
         }
         let mut flows = vec![Flow::Forward];
         if plan.two_way() {
@@ -285,6 +293,111 @@ impl SyncEngine {
             trigger,
             fresh: true,
         })
+    }
+
+    /// Checks the mappings against the CRMs' live fields (at most every `schema_check_every`): a
+    /// mapped field deleted or a picklist value removed since the mapping was saved becomes a
+    /// warning on the pipeline and an alert, and records writing that field fail with the reason
+    /// (see `writes::to_crm`) instead of being refused by the CRM or losing the value silently.
+    async fn check_schema(&self, plan: &mut Plan, run: RunRef) -> Result<(), Abort> {
+        let pipeline_id = plan.stored.pipeline.id;
+        if plan.crm_clients().next().is_none() {
+            return Ok(());
+        }
+        {
+            let checked = self.inner.schema_checked.lock().unwrap_or_else(PoisonError::into_inner);
+            if checked
+                .get(&pipeline_id)
+                .is_some_and(|at| at.elapsed() < self.inner.config.schema_check_every)
+            {
+                return Ok(());
+            }
+        }
+        let mut flows = vec![Flow::Forward];
+        if plan.two_way() {
+            flows.push(Flow::Reverse);
+        }
+        let now = chrono::Utc::now();
+        let mut found = Vec::new();
+        for flow in flows {
+            let (from, to) = (flow.from_side(), flow.from_side().other());
+            let target = self.side_meta(plan, to).await?;
+            let source = self.side_meta(plan, from).await?;
+            let source_names: Vec<String> = source.fields.iter().map(|f| f.name.clone()).collect();
+            let Some(mapping) = plan.mapping(flow) else { continue };
+            for error in crate::mapping::validate(&mapping.config, &target, Some(&source_names)) {
+                found.push(MappingWarning {
+                    flow,
+                    field: error.field,
+                    message: error.message,
+                    detected_at: now,
+                });
+            }
+        }
+        self.inner
+            .schema_checked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(pipeline_id, Instant::now());
+        let known = &plan.stored.pipeline.warnings;
+        let same =
+            |a: &MappingWarning, b: &MappingWarning| a.flow == b.flow && a.field == b.field && a.message == b.message;
+        let fresh: Vec<&MappingWarning> = found.iter().filter(|w| !known.iter().any(|k| same(k, w))).collect();
+        let gone = known.iter().any(|k| !found.iter().any(|w| same(k, w)));
+        if fresh.is_empty() && !gone {
+            return Ok(());
+        }
+        // Warnings seen before keep the time they were first seen.
+        let warnings: Vec<MappingWarning> = found
+            .iter()
+            .map(|w| known.iter().find(|k| same(k, w)).cloned().unwrap_or_else(|| w.clone()))
+            .collect();
+        let pipeline = &plan.stored.pipeline;
+        let mut tx = self.inner.db.begin().await?;
+        pipelines::set_warnings(&mut *tx, pipeline_id, &warnings, now_ms()).await?;
+        if !fresh.is_empty() {
+            let message = format!(
+                "the CRM's fields changed since the mapping was saved: {}; records writing these fields fail until the \
+                 mapping is fixed and saved",
+                fresh.iter().map(|w| w.message.as_str()).collect::<Vec<_>>().join("; ")
+            );
+            notify::alert(
+                &mut tx,
+                &self.inner.queue,
+                pipeline.tenant_id,
+                plan.stored.environment_id,
+                Some(pipeline_id),
+                "schema_drift",
+                &message,
+                json!({ "run_id": run.id, "warnings": fresh }),
+                now_ms(),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(RepoError::from)?;
+        tracing::warn!(
+            warnings = warnings.len(),
+            "schema drift: the mapping no longer fits the CRM"
+        );
+        plan.stored.pipeline.warnings = warnings;
+        Ok(())
+    }
+
+    /// One side's live fields: the app's model, or the CRM's (one call).
+    async fn side_meta(&self, plan: &Plan, side: Side) -> Result<crate::connectors::ObjectMeta, Abort> {
+        match plan.side(side) {
+            SideHandle::App(_) => Ok(super::app_model::meta(plan.stored.pipeline.object)),
+            SideHandle::Crm(crm) => {
+                let kind = crm.kind;
+                Ok(crm
+                    .client
+                    .call(|credential| {
+                        let connector = crm.client.connector.clone();
+                        async move { connector.describe(&credential, kind).await }
+                    })
+                    .await?)
+            }
+        }
     }
 
     /// Places the cursor of every side the pipeline reads at the present, so that its first run
@@ -464,7 +577,8 @@ impl SyncEngine {
                     (Some(new), Some(old)) => Some(new.max(old)),
                     (new, old) => new.or(old),
                 };
-                let records = page.records.into_iter().map(writes::incoming_from_crm).collect();
+                let records = crm.with_contacts(plan.mapping(flow), page.records).await?;
+                let records = records.into_iter().map(writes::incoming_from_crm).collect();
                 Ok((records, next.map(|c| json!(c)), page.more))
             }
         }

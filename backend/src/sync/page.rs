@@ -158,12 +158,41 @@ fn unconfirmed(ctx: &PageCtx<'_>, record: &Incoming) -> bool {
         && record.fields.get("email_confirmed").and_then(Value::as_bool) != Some(true)
 }
 
+/// Why records of this page cannot be written: the mapping no longer fits the CRM (schema
+/// drift found at the run's start). A two-way page writes both ways, so either way's drift counts.
+fn drift(ctx: &PageCtx<'_>) -> Option<FailureReason> {
+    let warnings = &ctx.plan.stored.pipeline.warnings;
+    let first = warnings.iter().find(|w| w.flow == ctx.flow || ctx.plan.two_way())?;
+    Some(FailureReason {
+        kind: "schema_drift".into(),
+        field: Some(first.field.clone()),
+        message: format!(
+            "the mapping no longer fits the CRM's fields ({}); fix the mapping and save it, then replay",
+            warnings
+                .iter()
+                .map(|w| w.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        crm_error: None,
+    })
+}
+
 /// Processes one page read on `ctx.flow`'s side.
 pub async fn process(ctx: &PageCtx<'_>, records: Vec<Incoming>) -> Result<PageOutput, Abort> {
     let pipeline_id = ctx.plan.stored.pipeline.id;
+    let mut out = PageOutput::default();
+    let mut records = records;
+    if let Some(reason) = drift(ctx) {
+        // Deletions need no mapping: they go on as usual.
+        let (deleted, changed): (Vec<Incoming>, Vec<Incoming>) = records.into_iter().partition(|r| r.deleted);
+        for record in &changed {
+            out.failed(ctx.flow, record, None, reason.clone());
+        }
+        records = deleted;
+    }
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     let links = sync_links::by_ids(ctx.db.pool(), pipeline_id, ctx.from_side(), &ids).await?;
-    let mut out = PageOutput::default();
     let mut fresh = Vec::new();
     let mut pairs = Vec::new();
     for record in records {
@@ -350,6 +379,7 @@ async fn two_way(ctx: &PageCtx<'_>, out: &mut PageOutput, pairs: Vec<(Incoming, 
                     async move { connector.get_many(&credential, kind, &chunk, &fields).await }
                 })
                 .await?;
+            let records = crm.with_contacts(Some(mappings.crm_to_app), records).await?;
             for record in records {
                 twins.insert(record.id.clone(), writes::incoming_from_crm(record));
             }
@@ -545,6 +575,7 @@ pub async fn fetch_for_replay(ctx: &PageCtx<'_>, ids: &[String]) -> Result<Vec<I
                     async move { connector.get_many(&credential, kind, &ids, &fields).await }
                 })
                 .await?;
+            let records = crm.with_contacts(Some(ctx.mapping()), records).await?;
             Ok(records.into_iter().map(writes::incoming_from_crm).collect())
         }
     }

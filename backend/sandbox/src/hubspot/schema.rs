@@ -1,4 +1,5 @@
-//! Metadata: `/crm/v3/properties/{object}` (list, get, create custom properties),
+//! Metadata: `/crm/v3/properties/{object}` (list, get, create, update and archive custom
+//! properties),
 //! `/crm/v3/pipelines/{object}` and `/crm/v3/owners`.
 
 use actix_web::{HttpResponse, web};
@@ -158,6 +159,103 @@ pub async fn create_property(
             account.index_property(object, &name);
         }
         Ok(created(json))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PropertyChange {
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    options: Option<Vec<NewOption>>,
+    #[serde(default)]
+    hidden: Option<bool>,
+}
+
+/// `PATCH /crm/v3/properties/{object}/{name}`: a property's label, description, visibility or
+/// options (the options given replace the old ones, as in HubSpot). HubSpot's own properties
+/// keep their definition.
+pub async fn update_property(
+    hubspot: web::Data<HubSpot>,
+    authed: AuthedAccount,
+    path: web::Path<(String, String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, HsError> {
+    let (_, object, name) = path.into_inner();
+    let object = object_type(&object)?;
+    let change: PropertyChange = parse_body(&body)?;
+    hubspot.with_account(&authed.key, |account| {
+        let property = account
+            .properties
+            .get_mut(&object)
+            .and_then(|list| list.iter_mut().find(|p| p.name == name))
+            .ok_or_else(|| {
+                HsError::new(
+                    404,
+                    "OBJECT_NOT_FOUND",
+                    format!("Unable to find property {name} for {}", object.name()),
+                )
+            })?;
+        if property.modification_metadata.read_only_definition {
+            return Err(HsError::bad_request(format!(
+                "{name} is a HubSpot-defined property and cannot be changed"
+            )));
+        }
+        if let Some(options) = change.options {
+            if property.property_type == PropertyType::Enumeration && options.is_empty() {
+                return Err(HsError::bad_request("Enumeration properties need options"));
+            }
+            property.options = options
+                .into_iter()
+                .enumerate()
+                .map(|(i, o)| PropertyOption {
+                    label: o.label,
+                    value: o.value,
+                    display_order: o.display_order.unwrap_or(i as i32),
+                    hidden: o.hidden,
+                })
+                .collect();
+        }
+        if let Some(label) = change.label {
+            property.label = label;
+        }
+        if let Some(description) = change.description {
+            property.description = description;
+        }
+        if let Some(hidden) = change.hidden {
+            property.hidden = hidden;
+        }
+        property.updated_at = Utc::now();
+        Ok(ok(serde_json::to_value(&*property).unwrap_or_default()))
+    })
+}
+
+/// `DELETE /crm/v3/properties/{object}/{name}`: archives a custom property; records keep no
+/// value for it that can be read or written.
+pub async fn archive_property(
+    hubspot: web::Data<HubSpot>,
+    authed: AuthedAccount,
+    path: web::Path<(String, String, String)>,
+) -> Result<HttpResponse, HsError> {
+    let (_, object, name) = path.into_inner();
+    let object = object_type(&object)?;
+    hubspot.with_account(&authed.key, |account| {
+        let list = account.properties.entry(object).or_default();
+        let Some(index) = list.iter().position(|p| p.name == name) else {
+            return Err(HsError::new(
+                404,
+                "OBJECT_NOT_FOUND",
+                format!("Unable to find property {name} for {}", object.name()),
+            ));
+        };
+        if !list[index].modification_metadata.archivable {
+            return Err(HsError::bad_request(format!("{name} cannot be archived")));
+        }
+        list.remove(index);
+        Ok(HttpResponse::NoContent().finish())
     })
 }
 
