@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 pub use error::ConnectorError;
+use serde_json::Value;
 pub use types::*;
 
 use catalogue::Provider;
@@ -98,6 +99,59 @@ pub trait Connector: Send + Sync {
 
     /// Deletes (archives) records by id. Ids already gone count as deleted.
     async fn delete(&self, credential: &Credential, kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError>;
+
+    /// Gives appointments the details of the contact they are with, under
+    /// [`APPOINTMENT_CONTACT`] (see [`contact_details`]), in as few calls as the CRM allows:
+    /// a meeting rarely carries the customer's email or phone itself. Records of other kinds,
+    /// and appointments without a contact, are left as they are.
+    async fn with_contacts(
+        &self,
+        _credential: &Credential,
+        _kind: ObjectKind,
+        _records: &mut [Record],
+    ) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}
+
+/// The field of an appointment that holds its contact's details, once [`Connector::with_contacts`]
+/// filled it: `{"id", "email", "first_name", "last_name", "phone"}` whatever the CRM calls them.
+pub const APPOINTMENT_CONTACT: &str = "contact";
+
+/// The contact's details as appointments carry them.
+pub fn contact_details(
+    id: &str,
+    email: Option<&Value>,
+    first: Option<&Value>,
+    last: Option<&Value>,
+    phone: Option<&Value>,
+) -> Value {
+    let text = |v: Option<&Value>| {
+        v.filter(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    serde_json::json!({
+        "id": id,
+        "email": text(email),
+        "first_name": text(first),
+        "last_name": text(last),
+        "phone": text(phone),
+    })
+}
+
+/// How [`APPOINTMENT_CONTACT`] appears in an appointment's field list.
+pub fn appointment_contact_field() -> FieldMeta {
+    FieldMeta {
+        name: APPOINTMENT_CONTACT.into(),
+        label: "Contact (from the associated contact: id, email, first_name, last_name, phone)".into(),
+        field_type: FieldType::Reference,
+        required: false,
+        read_only: true,
+        unique: false,
+        custom: false,
+        options: Vec::new(),
+    }
 }
 
 /// Every available connector, by provider id.

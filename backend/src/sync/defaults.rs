@@ -134,7 +134,10 @@ pub fn suggested(provider: &str, object: AppObject, way: Way) -> Option<MappingC
                 {"target": "start", "source": ["hs_meeting_start_time", "hs_timestamp"], "transforms": [{"kind": "coalesce"}, {"kind": "datetime"}]},
                 {"target": "end", "source": "hs_meeting_end_time", "transforms": [{"kind": "datetime"}]},
                 {"target": "location", "source": "hs_meeting_location"},
-                {"target": "owner", "source": "hubspot_owner_id"}
+                {"target": "owner", "source": "hubspot_owner_id"},
+                {"target": "customer_name", "source": ["contact.first_name", "contact.last_name"], "transforms": [{"kind": "join", "separator": " "}]},
+                {"target": "email", "source": "contact.email"},
+                {"target": "phone", "source": "contact.phone"}
             ]
         }),
         ("salesforce", AppObject::Contact, Way::AppToCrm) => json!({
@@ -234,7 +237,10 @@ pub fn suggested(provider: &str, object: AppObject, way: Way) -> Option<MappingC
                 {"target": "start", "source": "StartDateTime", "transforms": [{"kind": "datetime"}]},
                 {"target": "end", "source": "EndDateTime", "transforms": [{"kind": "datetime"}]},
                 {"target": "location", "source": "Location"},
-                {"target": "owner", "source": "OwnerId"}
+                {"target": "owner", "source": "OwnerId"},
+                {"target": "customer_name", "source": ["contact.first_name", "contact.last_name"], "transforms": [{"kind": "join", "separator": " "}]},
+                {"target": "email", "source": "contact.email"},
+                {"target": "phone", "source": "contact.phone"}
             ]
         }),
         _ => return None,

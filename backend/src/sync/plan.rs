@@ -52,6 +52,36 @@ pub struct CrmSide {
     pub sync_key: Option<String>,
 }
 
+impl CrmSide {
+    /// Gives appointments their contact's details when `mapping` reads them (see
+    /// `Connector::with_contacts`): one or two calls a page.
+    pub async fn with_contacts(
+        &self,
+        mapping: Option<&FlowMapping>,
+        records: Vec<crate::connectors::Record>,
+    ) -> Result<Vec<crate::connectors::Record>, super::crm::CallError> {
+        let wanted = mapping.is_some_and(|m| {
+            m.compiled
+                .source_fields()
+                .contains(&crate::connectors::APPOINTMENT_CONTACT)
+        });
+        if self.kind != ObjectKind::Appointment || !wanted || records.is_empty() {
+            return Ok(records);
+        }
+        let kind = self.kind;
+        self.client
+            .call(|credential| {
+                let connector = self.client.connector.clone();
+                let mut batch = records.clone();
+                async move {
+                    connector.with_contacts(&credential, kind, &mut batch).await?;
+                    Ok(batch)
+                }
+            })
+            .await
+    }
+}
+
 pub enum SideHandle {
     App(AppSide),
     Crm(Box<CrmSide>),

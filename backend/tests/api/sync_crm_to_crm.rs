@@ -94,7 +94,7 @@ async fn hubspot_contacts_migrate_to_salesforce_in_batches_once(backend: Backend
         .filter(|c| c.path.contains("/composite/sobjects") && c.method != "GET")
         .count();
     assert!(
-        writes >= 1 && writes <= 2,
+        (1..=2).contains(&writes),
         "{} contacts in {writes} writes: {callouts:?}",
         run.counts.created
     );

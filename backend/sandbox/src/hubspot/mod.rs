@@ -160,7 +160,10 @@ pub fn configure(hubspot: Arc<HubSpot>) -> impl FnOnce(&mut web::ServiceConfig) 
                                 .route(web::post().to(schema::create_property)),
                         )
                         .service(
-                            web::resource("/v3/properties/{object}/{name}").route(web::get().to(schema::get_property)),
+                            web::resource("/v3/properties/{object}/{name}")
+                                .route(web::get().to(schema::get_property))
+                                .route(web::patch().to(schema::update_property))
+                                .route(web::delete().to(schema::archive_property)),
                         )
                         .service(web::resource("/v3/pipelines/{object}").route(web::get().to(schema::list_pipelines)))
                         .service(
@@ -172,6 +175,10 @@ pub fn configure(hubspot: Arc<HubSpot>) -> impl FnOnce(&mut web::ServiceConfig) 
                         .service(
                             web::resource("/v4/objects/{from}/{id}/associations/{to}")
                                 .route(web::get().to(associations::list)),
+                        )
+                        .service(
+                            web::resource("/v4/associations/{from}/{to}/batch/read")
+                                .route(web::post().to(associations::batch_read)),
                         )
                         .service(
                             web::resource("/v4/objects/{from}/{id}/associations/default/{to}/{to_id}")

@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 
 pub use errors::token_error_is_revoked;
 
+use super::APPOINTMENT_CONTACT;
 use super::callout::CallKind;
 use super::catalogue::{HUBSPOT, Provider};
 use super::{
@@ -28,6 +29,8 @@ use super::{
 
 const BATCH_MAX: usize = 100;
 const SEARCH_MAX: usize = 200;
+/// Inputs of one v4 association batch read.
+const ASSOCIATIONS_MAX: usize = 1_000;
 /// The unique property Tandem creates on each object for its sync key.
 pub const SYNC_KEY_PROPERTY: &str = "tandem_id";
 
@@ -90,7 +93,8 @@ fn to_record(json: &Value, kind: ObjectKind) -> Result<Record, ConnectorError> {
 
 /// Properties to ask for: the caller's, plus the id and time stamp the cursor needs.
 fn with_cursor_fields(kind: ObjectKind, fields: &[String]) -> Vec<String> {
-    let mut all: Vec<String> = fields.to_vec();
+    // `contact` is filled from the associated contact, not read as a property.
+    let mut all: Vec<String> = fields.iter().filter(|f| *f != APPOINTMENT_CONTACT).cloned().collect();
     for needed in ["hs_object_id", modified_property(kind)] {
         if !all.iter().any(|f| f == needed) {
             all.push(needed.to_string());
@@ -391,7 +395,11 @@ impl Connector for HubSpotConnector {
                     })
                     .collect(),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut fields = fields;
+        if kind == ObjectKind::Appointment {
+            fields.push(super::appointment_contact_field());
+        }
         Ok(ObjectMeta {
             kind,
             crm_name: object_name(kind).to_string(),
@@ -681,6 +689,66 @@ impl Connector for HubSpotConnector {
             results.extend(self.write_batch(credential, kind, "upsert", inputs, &key).await?);
         }
         Ok(results)
+    }
+
+    async fn with_contacts(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &mut [Record],
+    ) -> Result<(), ConnectorError> {
+        if kind != ObjectKind::Appointment || records.is_empty() {
+            return Ok(());
+        }
+        // Meetings to contacts: one batch read per 1,000 meetings, then the contacts in batches.
+        let mut contact_of: BTreeMap<String, String> = BTreeMap::new();
+        for chunk in records.chunks(ASSOCIATIONS_MAX) {
+            let inputs: Vec<Value> = chunk.iter().map(|r| json!({ "id": r.id })).collect();
+            let path = format!(
+                "/crm/v4/associations/{}/{}/batch/read",
+                object_name(kind),
+                object_name(ObjectKind::Contact)
+            );
+            let (_, json) = self
+                .call(credential, Method::POST, &path, &[], Some(&json!({ "inputs": inputs })))
+                .await?;
+            for result in json.get("results").and_then(Value::as_array).into_iter().flatten() {
+                let from = result.pointer("/from/id").map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                let to = result.pointer("/to/0/toObjectId").map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                });
+                if let (Some(from), Some(to)) = (from, to) {
+                    contact_of.insert(from, to);
+                }
+            }
+        }
+        let mut ids: Vec<String> = contact_of.values().cloned().collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let fields = ["email", "firstname", "lastname", "phone"].map(String::from);
+        let contacts: BTreeMap<String, Record> = self
+            .get_many(credential, ObjectKind::Contact, &ids, &fields)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        for record in records.iter_mut() {
+            if let Some(contact) = contact_of.get(&record.id).and_then(|id| contacts.get(id)) {
+                let f = |name: &str| contact.fields.get(name);
+                record.fields.insert(
+                    APPOINTMENT_CONTACT.to_string(),
+                    super::contact_details(&contact.id, f("email"), f("firstname"), f("lastname"), f("phone")),
+                );
+            }
+        }
+        Ok(())
     }
 
     async fn delete(&self, credential: &Credential, kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError> {

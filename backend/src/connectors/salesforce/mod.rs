@@ -14,6 +14,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
+use super::APPOINTMENT_CONTACT;
 use super::catalogue::{Provider, SALESFORCE};
 use super::{
     AccountIdentity, ChangeCursor, ChangePage, Connector, ConnectorError, Credential, FieldMeta, FieldType, Fields,
@@ -95,10 +96,15 @@ fn check_field(name: &str) -> Result<&str, ConnectorError> {
     }
 }
 
-fn select_list(fields: &[String]) -> Result<String, ConnectorError> {
+fn select_list(kind: ObjectKind, fields: &[String]) -> Result<String, ConnectorError> {
     let mut names: Vec<&str> = vec!["Id", "SystemModstamp", "IsDeleted"];
     for field in fields {
-        let field = check_field(field)?;
+        // An event's contact is its `WhoId`, whose details `with_contacts` fills in.
+        let field = if kind == ObjectKind::Appointment && field == APPOINTMENT_CONTACT {
+            "WhoId"
+        } else {
+            check_field(field)?
+        };
         if !names.contains(&field) {
             names.push(field);
         }
@@ -294,7 +300,11 @@ impl Connector for SalesforceConnector {
                     })
                     .collect(),
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let mut fields = fields;
+        if kind == ObjectKind::Appointment {
+            fields.push(super::appointment_contact_field());
+        }
         Ok(ObjectMeta {
             kind,
             crm_name: object_name(kind).to_string(),
@@ -310,7 +320,7 @@ impl Connector for SalesforceConnector {
         fields: &[String],
     ) -> Result<Option<Record>, ConnectorError> {
         let path = Self::data(&format!("/sobjects/{}/{}", object_name(kind), check_field(id)?));
-        let query = [("fields", select_list(fields)?.replace(' ', ""))];
+        let query = [("fields", select_list(kind, fields)?.replace(' ', ""))];
         match self.call(credential, Method::GET, &path, &query, None).await {
             Ok((_, json)) => to_record(&json).map(Some),
             Err(ConnectorError::NotFound { .. }) => Ok(None),
@@ -347,7 +357,7 @@ impl Connector for SalesforceConnector {
             let list: Vec<String> = chunk.iter().map(|v| quote(v)).collect();
             let soql = format!(
                 "SELECT {} FROM {} WHERE {field} IN ({}) ORDER BY Id ASC",
-                select_list(fields)?,
+                select_list(kind, fields)?,
                 object_name(kind),
                 list.join(", ")
             );
@@ -409,7 +419,7 @@ impl Connector for SalesforceConnector {
         };
         let soql = format!(
             "SELECT {} FROM {}{filter} ORDER BY SystemModstamp ASC, Id ASC LIMIT {limit}",
-            select_list(fields)?,
+            select_list(kind, fields)?,
             object_name(kind)
         );
         let (_, json) = self
@@ -512,6 +522,48 @@ impl Connector for SalesforceConnector {
             results.extend(collection_results(&json, chunk.len(), true)?);
         }
         Ok(results)
+    }
+
+    async fn with_contacts(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &mut [Record],
+    ) -> Result<(), ConnectorError> {
+        if kind != ObjectKind::Appointment {
+            return Ok(());
+        }
+        // Contacts' ids start with 003; a WhoId may also name a lead (00Q).
+        let who = |r: &Record| {
+            r.fields
+                .get("WhoId")
+                .and_then(Value::as_str)
+                .filter(|id| id.starts_with("003"))
+                .map(str::to_string)
+        };
+        let mut ids: Vec<String> = records.iter().filter_map(who).collect();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let fields = ["Email", "FirstName", "LastName", "Phone"].map(String::from);
+        let contacts: std::collections::BTreeMap<String, Record> = self
+            .get_many(credential, ObjectKind::Contact, &ids, &fields)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        for record in records.iter_mut() {
+            if let Some(contact) = who(record).and_then(|id| contacts.get(&id)) {
+                let f = |name: &str| contact.fields.get(name);
+                record.fields.insert(
+                    APPOINTMENT_CONTACT.to_string(),
+                    super::contact_details(&contact.id, f("Email"), f("FirstName"), f("LastName"), f("Phone")),
+                );
+            }
+        }
+        Ok(())
     }
 
     async fn delete(&self, credential: &Credential, _kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError> {
