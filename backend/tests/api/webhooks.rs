@@ -132,11 +132,22 @@ async fn changes_arrive_batched_signed_and_retried() {
         .unwrap();
 
     // The first delivery is refused; the retry carries the same events with attemptNumber 1.
+    // Changes are collected every 100 ms, so on a busy machine the three may come in two
+    // batches: what counts is that every change arrives, batched, and the refused batch again.
+    let events = |d: &Delivery| serde_json::from_str::<Vec<Value>>(&d.body).unwrap();
+    let first_attempts = |delivered: &[Delivery]| -> Vec<Value> {
+        delivered
+            .iter()
+            .flat_map(events)
+            .filter(|e| e["attemptNumber"] == 0)
+            .collect()
+    };
     let mut delivered = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..150 {
         tokio::time::sleep(Duration::from_millis(100)).await;
         delivered = receiver.deliveries.lock().unwrap().clone();
-        if delivered.len() >= 2 {
+        let retried = delivered.iter().skip(1).any(|d| events(d)[0]["attemptNumber"] == 1);
+        if retried && first_attempts(&delivered).len() >= 3 {
             break;
         }
     }
@@ -154,9 +165,12 @@ async fn changes_arrive_batched_signed_and_retried() {
         );
         assert_eq!(verified, Ok(()), "signature of {}", delivery.body);
     }
-    let events = |d: &Delivery| serde_json::from_str::<Vec<Value>>(&d.body).unwrap();
-    let (first, retry) = (events(&delivered[0]), events(&delivered[1]));
-    assert_eq!(first.len(), 3, "the three changes in one batch: {first:?}");
+    let first = first_attempts(&delivered);
+    assert_eq!(first.len(), 3, "the three changes: {first:?}");
+    assert!(
+        delivered.iter().any(|d| events(d).len() >= 2),
+        "changes come batched: {delivered:?}"
+    );
     let types: Vec<&str> = first.iter().map(|e| e["subscriptionType"].as_str().unwrap()).collect();
     assert_eq!(
         types,
@@ -165,10 +179,16 @@ async fn changes_arrive_batched_signed_and_retried() {
     assert_eq!(first[2]["propertyName"], "firstname");
     assert_eq!(first[2]["propertyValue"], "Hook");
     assert_eq!(first[0]["objectId"].to_string(), ids[0]);
-    assert!(first.iter().all(|e| e["attemptNumber"] == 0));
+    let refused = events(&delivered[0]);
+    let retry = delivered
+        .iter()
+        .skip(1)
+        .map(events)
+        .find(|batch| batch[0]["attemptNumber"] == 1)
+        .expect("the refused batch came again");
     assert!(retry.iter().all(|e| e["attemptNumber"] == 1));
     assert_eq!(
-        first.iter().map(|e| e["eventId"].clone()).collect::<Vec<_>>(),
+        refused.iter().map(|e| e["eventId"].clone()).collect::<Vec<_>>(),
         retry.iter().map(|e| e["eventId"].clone()).collect::<Vec<_>>(),
         "the retry repeats the same events"
     );
