@@ -22,16 +22,20 @@ pub enum ObjectType {
     Products,
     LineItems,
     Meetings,
+    Calls,
+    Emails,
 }
 
 impl ObjectType {
-    pub const ALL: [ObjectType; 6] = [
+    pub const ALL: [ObjectType; 8] = [
         ObjectType::Contacts,
         ObjectType::Companies,
         ObjectType::Deals,
         ObjectType::Products,
         ObjectType::LineItems,
         ObjectType::Meetings,
+        ObjectType::Calls,
+        ObjectType::Emails,
     ];
 
     /// By path name (`contacts`) or object type id (`0-1`).
@@ -43,6 +47,8 @@ impl ObjectType {
             "products" | "product" | "0-7" => ObjectType::Products,
             "line_items" | "line_item" | "0-8" => ObjectType::LineItems,
             "meetings" | "meeting" | "0-47" => ObjectType::Meetings,
+            "calls" | "call" | "0-48" => ObjectType::Calls,
+            "emails" | "email" | "0-49" => ObjectType::Emails,
             _ => return None,
         })
     }
@@ -55,6 +61,8 @@ impl ObjectType {
             ObjectType::Products => "products",
             ObjectType::LineItems => "line_items",
             ObjectType::Meetings => "meetings",
+            ObjectType::Calls => "calls",
+            ObjectType::Emails => "emails",
         }
     }
 
@@ -67,6 +75,8 @@ impl ObjectType {
             ObjectType::Products => "product",
             ObjectType::LineItems => "line_item",
             ObjectType::Meetings => "meeting",
+            ObjectType::Calls => "call",
+            ObjectType::Emails => "email",
         }
     }
 
@@ -80,7 +90,7 @@ impl ObjectType {
 
     pub fn created_property(self) -> &'static str {
         match self {
-            ObjectType::Meetings => "hs_createdate",
+            ObjectType::Meetings | ObjectType::Calls | ObjectType::Emails => "hs_createdate",
             _ => "createdate",
         }
     }
@@ -125,7 +135,9 @@ impl ObjectType {
                 "price",
                 "quantity",
             ],
-            ObjectType::Meetings => &["hs_createdate", "hs_lastmodifieddate", "hs_object_id", "hs_timestamp"],
+            ObjectType::Meetings | ObjectType::Calls | ObjectType::Emails => {
+                &["hs_createdate", "hs_lastmodifieddate", "hs_object_id", "hs_timestamp"]
+            }
         }
     }
 
@@ -138,6 +150,8 @@ impl ObjectType {
             ObjectType::Products => &["name", "hs_sku", "description"],
             ObjectType::LineItems => &["name"],
             ObjectType::Meetings => &["hs_meeting_title", "hs_meeting_body"],
+            ObjectType::Calls => &["hs_call_title", "hs_call_body"],
+            ObjectType::Emails => &["hs_email_subject", "hs_email_text"],
         }
     }
 }
@@ -252,6 +266,10 @@ pub fn default_association_type(from: ObjectType, to: ObjectType) -> Option<u32>
         (Deals, Meetings) => 211,
         (Meetings, Companies) => 188,
         (Companies, Meetings) => 187,
+        (Calls, Contacts) => 194,
+        (Contacts, Calls) => 193,
+        (Emails, Contacts) => 198,
+        (Contacts, Emails) => 197,
         _ => return None,
     })
 }

@@ -110,6 +110,13 @@ const DEAL_TYPES: &[(&str, &str)] = &[
     ("newbusiness", "New Business"),
     ("existingbusiness", "Existing Business"),
 ];
+const DIRECTIONS: &[(&str, &str)] = &[("INBOUND", "Inbound"), ("OUTBOUND", "Outbound")];
+const EMAIL_DIRECTIONS: &[(&str, &str)] = &[
+    ("EMAIL", "Logged email"),
+    ("INCOMING_EMAIL", "Incoming email"),
+    ("FORWARDED_EMAIL", "Forwarded email"),
+];
+
 const OUTCOMES: &[(&str, &str)] = &[
     ("SCHEDULED", "Scheduled"),
     ("COMPLETED", "Completed"),
@@ -233,6 +240,23 @@ fn schema(object: ObjectType) -> Vec<Def> {
             datetime("hs_timestamp", "Activity date"),
             text("hs_meeting_location", "Location"),
             select("hs_meeting_outcome", "Meeting outcome", OUTCOMES),
+            owner,
+            read_only(datetime("hs_lastmodifieddate", "Last Modified Date")),
+        ],
+        ObjectType::Calls => vec![
+            text("hs_call_title", "Call title"),
+            text("hs_call_body", "Call notes"),
+            number("hs_call_duration", "Call duration (ms)"),
+            select("hs_call_direction", "Call direction", DIRECTIONS),
+            datetime("hs_timestamp", "Activity date"),
+            owner,
+            read_only(datetime("hs_lastmodifieddate", "Last Modified Date")),
+        ],
+        ObjectType::Emails => vec![
+            text("hs_email_subject", "Email subject"),
+            text("hs_email_text", "Email body"),
+            select("hs_email_direction", "Email direction", EMAIL_DIRECTIONS),
+            datetime("hs_timestamp", "Activity date"),
             owner,
             read_only(datetime("hs_lastmodifieddate", "Last Modified Date")),
         ],
@@ -406,7 +430,9 @@ const PRODUCTS: &[(&str, &str, &str)] = &[
 pub fn populate(account: &mut Account) {
     let salt = account.hub_id as usize;
     let start = Utc::now() - Duration::days(30);
-    let at = |step: i64| start + Duration::hours(step * 7);
+    // Three hours apart: some 240 records before the history reaches now, which reads
+    // "changed since the last record" rely on.
+    let at = |step: i64| start + Duration::hours(step * 3);
     let mut step = 0;
     let mut insert = |account: &mut Account, object: ObjectType, properties: Vec<(&str, String)>| -> u64 {
         step += 1;
@@ -575,6 +601,38 @@ pub fn populate(account: &mut Account) {
             associate(account, (ObjectType::Meetings, meeting), (ObjectType::Deals, deal));
         }
     }
+    // Touch-points: a few logged emails and calls per contact, none for some.
+    for (i, (contact, _)) in contacts.iter().enumerate() {
+        let when = |n: usize| iso(Utc::now() - Duration::days((i * 3 + n) as i64 + 1));
+        for n in 0..(i + salt) % 4 {
+            let email = insert(
+                account,
+                ObjectType::Emails,
+                vec![
+                    ("hs_email_subject", format!("Follow-up {}", n + 1)),
+                    ("hs_email_direction", ["EMAIL", "INCOMING_EMAIL"][n % 2].into()),
+                    ("hs_timestamp", when(n)),
+                    ("hubspot_owner_id", owner(i)),
+                ],
+            );
+            associate(account, (ObjectType::Emails, email), (ObjectType::Contacts, *contact));
+        }
+        for n in 0..(i * 2 + salt) % 3 {
+            let call = insert(
+                account,
+                ObjectType::Calls,
+                vec![
+                    ("hs_call_title", format!("Call {}", n + 1)),
+                    ("hs_call_direction", ["OUTBOUND", "INBOUND"][n % 2].into()),
+                    ("hs_call_duration", ((n + 1) * 180_000).to_string()),
+                    ("hs_timestamp", when(n)),
+                    ("hubspot_owner_id", owner(i)),
+                ],
+            );
+            associate(account, (ObjectType::Calls, call), (ObjectType::Contacts, *contact));
+        }
+    }
+    debug_assert!(at(step) < Utc::now(), "the seed's history runs into the future");
 }
 
 /// Associates two records both ways with HubSpot's default association types.

@@ -58,7 +58,7 @@ pub fn sign_v1(secret: &str, body: &str) -> String {
 }
 
 fn subscribed(object: ObjectType) -> bool {
-    !matches!(object, ObjectType::Meetings)
+    !matches!(object, ObjectType::Meetings | ObjectType::Calls | ObjectType::Emails)
 }
 
 impl HubSpot {

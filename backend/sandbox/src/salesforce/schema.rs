@@ -20,10 +20,11 @@ pub enum SObject {
     PricebookEntry,
     Event,
     User,
+    Task,
 }
 
 impl SObject {
-    pub const ALL: [SObject; 9] = [
+    pub const ALL: [SObject; 10] = [
         SObject::Account,
         SObject::Contact,
         SObject::Opportunity,
@@ -33,6 +34,7 @@ impl SObject {
         SObject::PricebookEntry,
         SObject::Event,
         SObject::User,
+        SObject::Task,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +48,7 @@ impl SObject {
             SObject::PricebookEntry => "PricebookEntry",
             SObject::Event => "Event",
             SObject::User => "User",
+            SObject::Task => "Task",
         }
     }
 
@@ -65,6 +68,7 @@ impl SObject {
             SObject::PricebookEntry => "01u",
             SObject::Event => "00U",
             SObject::User => "005",
+            SObject::Task => "00T",
         }
     }
 
@@ -564,6 +568,23 @@ const SUBJECTS: Options = &[
     ("Send Letter/Quote", "Send Letter/Quote"),
     ("Other", "Other"),
 ];
+const TASK_SUBTYPES: Options = &[
+    ("Task", "Task"),
+    ("Email", "Email"),
+    ("ListEmail", "List Email"),
+    ("Cadence", "Cadence"),
+    ("Call", "Call"),
+];
+const TASK_STATUSES: Options = &[
+    ("Not Started", "Not Started"),
+    ("In Progress", "In Progress"),
+    ("Completed", "Completed"),
+];
+const CALL_TYPES: Options = &[
+    ("Internal", "Internal"),
+    ("Inbound", "Inbound"),
+    ("Outbound", "Outbound"),
+];
 const SHOW_AS: Options = &[("Busy", "Busy"), ("OutOfOffice", "Out of Office"), ("Free", "Free")];
 
 // ---- field builders ----
@@ -715,6 +736,7 @@ fn id_field(object: SObject) -> FieldDef {
         SObject::PricebookEntry => "Price Book Entry ID",
         SObject::Event => "Activity ID",
         SObject::User => "User ID",
+        SObject::Task => "Activity ID",
     };
     FieldDef {
         nillable: false,
@@ -974,6 +996,34 @@ fn fields(object: SObject) -> Vec<FieldDef> {
             owner(),
             external_id("Tandem_Id__c", "Tandem ID", 64, true),
         ],
+        SObject::Task => vec![
+            name_field(FieldDef {
+                picklist: SUBJECTS,
+                ..field("Subject", "Subject", Combobox, 255)
+            }),
+            // Set when the task is made (an email logged, a call logged), never changed after.
+            create_only(picklist("TaskSubtype", "Task Subtype", TASK_SUBTYPES)),
+            FieldDef {
+                nillable: false,
+                defaulted_on_create: true,
+                default_value: Some("Not Started"),
+                ..picklist("Status", "Status", TASK_STATUSES)
+            },
+            field("ActivityDate", "Due Date Only", Date, 0),
+            lookup("WhoId", "Name ID", &[SObject::Contact], "Who", Some("Tasks")),
+            lookup(
+                "WhatId",
+                "Related To ID",
+                &[SObject::Account, SObject::Opportunity],
+                "What",
+                Some("Tasks"),
+            ),
+            picklist("CallType", "Call Type", CALL_TYPES),
+            number("CallDurationInSeconds", "Call Duration", Int),
+            area("Description", "Comments", 32000),
+            owner(),
+            external_id("Tandem_Id__c", "Tandem ID", 64, true),
+        ],
         SObject::User => vec![
             system(FieldDef {
                 unique: true,
@@ -1007,6 +1057,7 @@ fn labels(object: SObject) -> (&'static str, &'static str) {
         SObject::PricebookEntry => ("Price Book Entry", "Price Book Entries"),
         SObject::Event => ("Event", "Events"),
         SObject::User => ("User", "Users"),
+        SObject::Task => ("Task", "Tasks"),
     }
 }
 

@@ -104,7 +104,7 @@ struct Seeder<'a> {
 impl Seeder<'_> {
     fn at(&mut self) -> DateTime<Utc> {
         self.step += 1;
-        self.start + Duration::hours(self.step * 5)
+        self.start + Duration::hours(self.step * 2)
     }
 
     fn add(&mut self, object: SObject, body: Value) -> Option<(u64, String)> {
@@ -147,6 +147,14 @@ impl Seeder<'_> {
 
     /// Sets the audit times of every seeded record to its place in the org's history.
     fn backdate(&mut self) {
+        // Every seeded record is in the past, or reads "changed since the last record" miss
+        // what is made now.
+        debug_assert!(
+            self.stamped
+                .iter()
+                .all(|(_, _, at)| *at + Duration::hours(2) < Utc::now()),
+            "the seed's history runs into the future: start earlier or step less"
+        );
         let admin = self.org.admin_id();
         for (object, seq, at) in std::mem::take(&mut self.stamped) {
             let def = object.def();
@@ -350,6 +358,44 @@ pub fn populate(org: &mut Org) {
                     "OwnerId": owner(c),
                 }),
             );
+        }
+        // Touch-points: logged emails and calls on the account's people, none on some.
+        for (p, who) in people.iter().enumerate() {
+            let i = c * 3 + p;
+            for n in 0..(i + 1) % 4 {
+                seed.add(
+                    SObject::Task,
+                    json!({
+                        "Subject": format!("Email: Follow-up {}", n + 1),
+                        "TaskSubtype": "Email",
+                        "Status": "Completed",
+                        "ActivityDate": (Utc::now() - Duration::days((i + n) as i64 + 1)).format("%Y-%m-%d").to_string(),
+                        "WhoId": who,
+                        "OwnerId": owner(c),
+                    }),
+                );
+            }
+            for n in 0..(i * 2 + 1) % 3 {
+                seed.add(
+                    SObject::Task,
+                    json!({
+                        "Subject": "Call",
+                        "TaskSubtype": "Call",
+                        "Status": "Completed",
+                        "CallType": (["Outbound", "Inbound"][n % 2]),
+                        "CallDurationInSeconds": (n + 1) * 180,
+                        "WhoId": who,
+                        "OwnerId": owner(c),
+                    }),
+                );
+            }
+            // A to-do is no touch-point.
+            if i % 5 == 0 {
+                seed.add(
+                    SObject::Task,
+                    json!({ "Subject": "Send Letter/Quote", "TaskSubtype": "Task", "WhoId": who, "OwnerId": owner(c) }),
+                );
+            }
         }
         if c == 0 {
             // Someone who left: in the recycle bin, for queryAll and getDeleted.
