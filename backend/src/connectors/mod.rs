@@ -112,6 +112,70 @@ pub trait Connector: Send + Sync {
     ) -> Result<(), ConnectorError> {
         Ok(())
     }
+
+    /// Gives deals their line items under [`DEAL_LINE_ITEMS`]: a list of objects with the CRM's
+    /// line item field names (`item_fields` of them), oldest first, `[]` for a deal without any.
+    /// A few calls a page, whatever its size. Records of other kinds are left as they are.
+    async fn with_line_items(
+        &self,
+        _credential: &Credential,
+        _kind: ObjectKind,
+        _records: &mut [Record],
+        _item_fields: &[String],
+    ) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+
+    /// Makes each deal's line items exactly the given ones (the CRM's line item field names, the
+    /// product named by its number where the CRM links line items to products): one result per
+    /// deal, in order. A deal whose new items cannot all be written keeps its old ones.
+    async fn write_line_items(
+        &self,
+        _credential: &Credential,
+        deals: &[(String, Vec<Fields>)],
+    ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
+        let unsupported = || ConnectorError::Validation {
+            field: Some(DEAL_LINE_ITEMS.into()),
+            code: "UNSUPPORTED".into(),
+            message: format!("Tandem does not write line items to {} yet", self.provider().name),
+        };
+        Ok(deals.iter().map(|_| Err(unsupported())).collect())
+    }
+
+    /// How many emails and calls the CRM has logged with each contact (by the CRM's id), in a
+    /// few calls for up to hundreds of contacts. Every contact asked for is in the answer.
+    async fn touch_points(
+        &self,
+        _credential: &Credential,
+        _contact_ids: &[String],
+    ) -> Result<TouchPointCounts, ConnectorError> {
+        Err(ConnectorError::Rejected {
+            status: 501,
+            message: format!("Tandem does not read touch-points from {} yet", self.provider().name),
+        })
+    }
+}
+
+/// The touch-points the CRM counts for the contacts given by its ids.
+pub type TouchPointCounts = std::collections::BTreeMap<String, tandem_shared::model::TouchPoints>;
+
+/// The field of a deal that holds its line items: a list, each element with the CRM's line item
+/// field names. CRMs keep line items as records of their own; connectors read and write them
+/// with the deal ([`Connector::with_line_items`], [`Connector::write_line_items`]).
+pub const DEAL_LINE_ITEMS: &str = "line_items";
+
+/// How [`DEAL_LINE_ITEMS`] appears in a deal's field list.
+pub fn deal_line_items_field() -> FieldMeta {
+    FieldMeta {
+        name: DEAL_LINE_ITEMS.into(),
+        label: "Line items (the deal's line item records, with their product's number)".into(),
+        field_type: FieldType::Reference,
+        required: false,
+        read_only: true,
+        unique: false,
+        custom: false,
+        options: Vec::new(),
+    }
 }
 
 /// The field of an appointment that holds its contact's details, once [`Connector::with_contacts`]

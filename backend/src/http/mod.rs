@@ -148,6 +148,7 @@ pub fn build_app(
                 .service(app::whoami::whoami)
                 .service(records::batch::push_batch)
                 .service(records::put::put_record)
+                .service(records::touch_points::contact_touch_points)
                 .service(records::get::get_record)
                 .service(records::delete::delete_record)
                 .service(pipelines::list::list_pipelines)

@@ -126,6 +126,33 @@ impl Mapping {
             .collect()
     }
 
+    /// The source fields the element rules of the list rule reading `list` read (`line_items` →
+    /// `hs_sku`, `quantity`…): what to ask a CRM for about each element.
+    pub fn list_source_fields(&self, list: &str) -> Vec<&str> {
+        let mut fields: Vec<&str> = self
+            .rules
+            .iter()
+            .filter_map(|rule| match rule {
+                Rule::Ready(ready) => Some(ready),
+                Rule::Broken { .. } => None,
+            })
+            .filter(|rule| matches!(&rule.source, RuleSource::One(path) if path.root() == list))
+            .flat_map(|rule| rule.items.iter().flatten())
+            .filter_map(|item| match item {
+                Rule::Ready(ready) => Some(ready),
+                Rule::Broken { .. } => None,
+            })
+            .flat_map(|item| match &item.source {
+                RuleSource::None => Vec::new(),
+                RuleSource::One(path) => vec![path.root()],
+                RuleSource::Many(paths) => paths.iter().map(FieldPath::root).collect(),
+            })
+            .collect();
+        fields.sort_unstable();
+        fields.dedup();
+        fields
+    }
+
     /// The top-level source fields this mapping reads: what to ask a CRM for.
     pub fn source_fields(&self) -> Vec<&str> {
         let mut fields: Vec<&str> = self

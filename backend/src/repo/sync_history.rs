@@ -563,8 +563,14 @@ pub async fn insert_pending_deletes(
 ) -> Result<(), RepoError> {
     for delete in deletes {
         sqlx::query(
+            // A deletion seen again (a read's lookback, a reconciliation) while it waits for a
+            // decision, or after it was rejected, is the same deletion: not counted twice.
             "INSERT INTO held_deletes (id, tenant_id, pipeline_id, run_id, source_id, target_id, side, status, \
-                                       created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)",
+                                       created_at) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, 'pending', $8 \
+             WHERE NOT EXISTS (SELECT 1 FROM held_deletes WHERE pipeline_id = $3 AND source_id = $5 \
+                               AND target_id = $6 AND side = $7 \
+                               AND status IN ('pending', 'held', 'approved', 'rejected'))",
         )
         .bind(new_id().to_string())
         .bind(tenant_id.to_string())

@@ -13,6 +13,7 @@ pub mod promotion;
 pub mod records;
 pub mod sync_history;
 pub mod tenants;
+pub mod touch_points;
 pub mod users;
 
 use crate::auth::AuthError;

@@ -16,7 +16,7 @@ use super::ServiceError;
 use super::access::{self, Need};
 use super::audit::{self, Actor, Change};
 use crate::auth::Principal;
-use crate::connectors::{ConnectorError, ObjectMeta, catalogue};
+use crate::connectors::{ConnectorError, DEAL_LINE_ITEMS, ObjectKind, ObjectMeta, catalogue};
 use crate::domain::FieldError;
 use crate::mapping::{self, Mapping};
 use crate::repo::pipelines::{self, NewPipeline, StoredPipeline};
@@ -145,27 +145,31 @@ async fn side_meta(
     let Endpoint::Connection { connection_id } = endpoint else {
         return Ok(app_model::meta(object));
     };
+    connection_meta(state, tenant, connection_id, object_kind(object)).await
+}
+
+/// The live field list of one of a connection's objects.
+async fn connection_meta(
+    state: &AppState,
+    tenant: &Tenant,
+    connection_id: tandem_shared::ids::ConnectionId,
+    kind: ObjectKind,
+) -> Result<ObjectMeta, ServiceError> {
     let stored = connections::get(state.db.pool(), tenant.id, connection_id)
         .await?
         .ok_or(ServiceError::NotFound("connection"))?;
     let account = stored.connection.account_name.clone();
-    let kind = object_kind(object);
     let meta = crm_call(state, tenant, stored, move |connector, credential| async move {
         connector.describe(&credential, kind).await
     })
     .await
-    .map_err(|e| {
-        ServiceError::Crm(format!(
-            "could not read the {} fields of {account}: {e}",
-            object.as_str()
-        ))
-    })?;
+    .map_err(|e| ServiceError::Crm(format!("could not read the {} fields of {account}: {e}", kind.as_str())))?;
     Ok(meta)
 }
 
 /// One call to a connection's CRM that a person waits for: within the connection's budget,
 /// refreshed and briefly retried like a run's calls, and kept in the callout history.
-async fn crm_call<T, F, Fut>(
+pub(crate) async fn crm_call<T, F, Fut>(
     state: &AppState,
     tenant: &Tenant,
     connection: crate::repo::connections::StoredConnection,
@@ -210,7 +214,19 @@ pub(crate) async fn validation(
 ) -> Result<MappingValidation, ServiceError> {
     let target = side_meta(state, tenant, to, object).await?;
     let source = side_meta(state, tenant, from, object).await?;
-    let mut errors = mapping::validate(config, &target, Some(&source_names(&source)));
+    // A deal's line items are checked against the CRM's line item object.
+    let mut lists = std::collections::BTreeMap::new();
+    if let Endpoint::Connection { connection_id } = to
+        && object == AppObject::Deal
+        && config
+            .fields
+            .iter()
+            .any(|r| r.target == DEAL_LINE_ITEMS && !r.items.is_empty())
+    {
+        let items = connection_meta(state, tenant, connection_id, ObjectKind::LineItem).await?;
+        lists.insert(DEAL_LINE_ITEMS.to_string(), items);
+    }
+    let mut errors = mapping::validate_with_lists(config, &target, &lists, Some(&source_names(&source)));
     if config.object != object.as_str() {
         errors.insert(
             0,

@@ -94,7 +94,15 @@ pub fn suggested(provider: &str, object: AppObject, way: Way) -> Option<MappingC
                 {"target": "deal_currency_code", "source": "currency", "transforms": [{"kind": "currency"}]},
                 {"target": "closedate", "source": "close_date", "transforms": [{"kind": "datetime", "from": "date", "to": "iso"}]},
                 {"target": "pipeline", "transforms": [{"kind": "constant", "value": "default"}]},
-                {"target": "dealstage", "source": "status", "transforms": [{"kind": "value_table", "table": "stages"}]}
+                {"target": "dealstage", "source": "status", "transforms": [{"kind": "value_table", "table": "stages"}]},
+                {"target": "line_items", "source": "line_items", "items": [
+                    {"target": "hs_sku", "source": "product_number", "required": true, "transforms": [{"kind": "trim"}]},
+                    {"target": "name", "source": "name"},
+                    {"target": "quantity", "source": "quantity", "required": true, "transforms": [{"kind": "decimal"}]},
+                    {"target": "price", "source": "unit_price", "required": true, "transforms": [{"kind": "decimal", "scale": 2}]},
+                    {"target": "hs_line_item_currency_code", "source": "currency", "transforms": [{"kind": "currency"}]},
+                    {"target": "hs_discount_percentage", "source": "discount_percent", "transforms": [{"kind": "percent"}]}
+                ]}
             ],
             "value_tables": {"stages": {"entries": [
                 {"from": ["won", "closed_won"], "to": "closedwon"},
@@ -110,7 +118,15 @@ pub fn suggested(provider: &str, object: AppObject, way: Way) -> Option<MappingC
                 {"target": "amount", "source": "amount", "transforms": [{"kind": "decimal"}]},
                 {"target": "currency", "source": "deal_currency_code"},
                 {"target": "close_date", "source": "closedate", "transforms": [{"kind": "datetime", "from": "iso", "to": "date"}]},
-                {"target": "status", "source": "dealstage", "transforms": [{"kind": "value_table", "table": "stages"}]}
+                {"target": "status", "source": "dealstage", "transforms": [{"kind": "value_table", "table": "stages"}]},
+                {"target": "line_items", "source": "line_items", "items": [
+                    {"target": "product_number", "source": "hs_sku"},
+                    {"target": "name", "source": "name"},
+                    {"target": "quantity", "source": "quantity", "transforms": [{"kind": "decimal"}]},
+                    {"target": "unit_price", "source": "price", "transforms": [{"kind": "decimal"}]},
+                    {"target": "currency", "source": "hs_line_item_currency_code"},
+                    {"target": "discount_percent", "source": "hs_discount_percentage", "transforms": [{"kind": "decimal"}]}
+                ]}
             ],
             "value_tables": {"stages": {"entries": [
                 {"from": ["closedwon"], "to": "won"},
@@ -199,7 +215,15 @@ pub fn suggested(provider: &str, object: AppObject, way: Way) -> Option<MappingC
                 {"target": "Name", "source": "name", "required": true},
                 {"target": "Amount", "source": "amount", "transforms": [{"kind": "decimal", "scale": 2}, {"kind": "number"}]},
                 {"target": "CloseDate", "source": "close_date", "required": true},
-                {"target": "StageName", "source": "status", "transforms": [{"kind": "value_table", "table": "stages"}]}
+                {"target": "StageName", "source": "status",
+                 "transforms": [{"kind": "default", "value": "open"}, {"kind": "value_table", "table": "stages"}]},
+                {"target": "line_items", "source": "line_items", "items": [
+                    {"target": "ProductCode", "source": "product_number", "required": true, "transforms": [{"kind": "trim"}]},
+                    {"target": "Description", "source": "name"},
+                    {"target": "Quantity", "source": "quantity", "required": true, "transforms": [{"kind": "decimal"}, {"kind": "number"}]},
+                    {"target": "UnitPrice", "source": "unit_price", "required": true, "transforms": [{"kind": "decimal", "scale": 2}, {"kind": "number"}]},
+                    {"target": "Discount", "source": "discount_percent", "transforms": [{"kind": "percent"}, {"kind": "number"}]}
+                ]}
             ],
             "value_tables": {"stages": {"entries": [
                 {"from": ["won", "closed_won"], "to": "Closed Won"},
@@ -214,7 +238,15 @@ pub fn suggested(provider: &str, object: AppObject, way: Way) -> Option<MappingC
                 {"target": "name", "source": "Name"},
                 {"target": "amount", "source": "Amount", "transforms": [{"kind": "decimal"}]},
                 {"target": "close_date", "source": "CloseDate"},
-                {"target": "status", "source": "StageName", "transforms": [{"kind": "value_table", "table": "stages"}]}
+                {"target": "status", "source": "StageName", "transforms": [{"kind": "value_table", "table": "stages"}]},
+                {"target": "line_items", "source": "line_items", "items": [
+                    {"target": "product_number", "source": "ProductCode"},
+                    {"target": "name", "source": "Description"},
+                    {"target": "quantity", "source": "Quantity", "transforms": [{"kind": "decimal"}]},
+                    {"target": "unit_price", "source": "UnitPrice", "transforms": [{"kind": "decimal"}]},
+                    {"target": "currency", "source": "CurrencyIsoCode"},
+                    {"target": "discount_percent", "source": "Discount", "transforms": [{"kind": "decimal"}]}
+                ]}
             ],
             "value_tables": {"stages": {"entries": [
                 {"from": ["Closed Won"], "to": "won"},

@@ -577,7 +577,7 @@ impl SyncEngine {
                     (Some(new), Some(old)) => Some(new.max(old)),
                     (new, old) => new.or(old),
                 };
-                let records = crm.with_contacts(plan.mapping(flow), page.records).await?;
+                let records = crm.with_related(plan.mapping(flow), page.records).await?;
                 let records = records.into_iter().map(writes::incoming_from_crm).collect();
                 Ok((records, next.map(|c| json!(c)), page.more))
             }

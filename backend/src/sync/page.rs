@@ -379,7 +379,7 @@ async fn two_way(ctx: &PageCtx<'_>, out: &mut PageOutput, pairs: Vec<(Incoming, 
                     async move { connector.get_many(&credential, kind, &chunk, &fields).await }
                 })
                 .await?;
-            let records = crm.with_contacts(Some(mappings.crm_to_app), records).await?;
+            let records = crm.with_related(Some(mappings.crm_to_app), records).await?;
             for record in records {
                 twins.insert(record.id.clone(), writes::incoming_from_crm(record));
             }
@@ -575,7 +575,7 @@ pub async fn fetch_for_replay(ctx: &PageCtx<'_>, ids: &[String]) -> Result<Vec<I
                     async move { connector.get_many(&credential, kind, &ids, &fields).await }
                 })
                 .await?;
-            let records = crm.with_contacts(Some(ctx.mapping()), records).await?;
+            let records = crm.with_related(Some(ctx.mapping()), records).await?;
             Ok(records.into_iter().map(writes::incoming_from_crm).collect())
         }
     }

@@ -53,28 +53,48 @@ pub struct CrmSide {
 }
 
 impl CrmSide {
-    /// Gives appointments their contact's details when `mapping` reads them (see
-    /// `Connector::with_contacts`): one or two calls a page.
-    pub async fn with_contacts(
+    /// Gives records what the CRM keeps in related records, where `mapping` reads it:
+    /// appointments their contact's details (`Connector::with_contacts`), deals their line items
+    /// (`Connector::with_line_items`). One or two calls a page.
+    pub async fn with_related(
         &self,
         mapping: Option<&FlowMapping>,
         records: Vec<crate::connectors::Record>,
     ) -> Result<Vec<crate::connectors::Record>, super::crm::CallError> {
-        let wanted = mapping.is_some_and(|m| {
-            m.compiled
-                .source_fields()
-                .contains(&crate::connectors::APPOINTMENT_CONTACT)
-        });
-        if self.kind != ObjectKind::Appointment || !wanted || records.is_empty() {
+        use crate::connectors::{APPOINTMENT_CONTACT, DEAL_LINE_ITEMS};
+        let reads = |field: &str| mapping.is_some_and(|m| m.compiled.source_fields().contains(&field));
+        let kind = self.kind;
+        let enrich = match kind {
+            ObjectKind::Appointment => reads(APPOINTMENT_CONTACT),
+            ObjectKind::Deal => reads(DEAL_LINE_ITEMS),
+            _ => false,
+        };
+        if !enrich || records.is_empty() {
             return Ok(records);
         }
-        let kind = self.kind;
+        let item_fields: Vec<String> = mapping
+            .map(|m| {
+                m.compiled
+                    .list_source_fields(DEAL_LINE_ITEMS)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
         self.client
             .call(|credential| {
                 let connector = self.client.connector.clone();
                 let mut batch = records.clone();
+                let item_fields = item_fields.clone();
                 async move {
-                    connector.with_contacts(&credential, kind, &mut batch).await?;
+                    match kind {
+                        ObjectKind::Deal => {
+                            connector
+                                .with_line_items(&credential, kind, &mut batch, &item_fields)
+                                .await?
+                        }
+                        _ => connector.with_contacts(&credential, kind, &mut batch).await?,
+                    }
                     Ok(batch)
                 }
             })

@@ -14,7 +14,7 @@ use super::matching::{self, Twin};
 use super::outcome::{AppWrite, Incoming, PageOutput, reason_from_connector};
 use super::page::{Abort, PageCtx, Pending, fail_all};
 use super::plan::{CrmSide, SideHandle};
-use crate::connectors::{ConnectorError, Fields, Record};
+use crate::connectors::{ConnectorError, DEAL_LINE_ITEMS, Fields, ObjectKind, Record, Written};
 use crate::domain::AppRecord;
 use crate::repo::app_records::{self, ChangedRecord};
 
@@ -49,11 +49,88 @@ pub fn incoming_from_app(record: &ChangedRecord) -> Incoming {
     }
 }
 
-fn fields_of(mapped: &Value) -> Fields {
+/// The fields written to the CRM record itself: a deal's line items are records of their own,
+/// written after it (see [`finish`]).
+fn fields_of(kind: ObjectKind, mapped: &Value) -> Fields {
     mapped
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| !(kind == ObjectKind::Deal && k.as_str() == DEAL_LINE_ITEMS))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
         .unwrap_or_default()
+}
+
+/// A mapped deal's line items, when the mapping writes them.
+fn line_items_of(kind: ObjectKind, mapped: &Value) -> Option<Vec<Fields>> {
+    if kind != ObjectKind::Deal {
+        return None;
+    }
+    let items = mapped.get(DEAL_LINE_ITEMS)?.as_array()?;
+    Some(
+        items
+            .iter()
+            .map(|item| {
+                item.as_object()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default()
+            })
+            .collect(),
+    )
+}
+
+/// Records the records a batch wrote, after writing the line items of the deals among them (a
+/// few calls per batch): a deal whose line items the CRM refused fails with that reason, and is
+/// written again, line items and all, when it is replayed.
+async fn finish(
+    ctx: &PageCtx<'_>,
+    crm: &CrmSide,
+    out: &mut PageOutput,
+    written: Vec<(Pending, Written)>,
+) -> Result<(), Abort> {
+    let kind = crm.kind;
+    let deals: Vec<(usize, (String, Vec<Fields>))> = written
+        .iter()
+        .enumerate()
+        .filter_map(|(n, (pending, done))| Some((n, (done.id.clone(), line_items_of(kind, &pending.mapped)?))))
+        .collect();
+    let mut refused: HashMap<usize, FailureReason> = HashMap::new();
+    if !deals.is_empty() {
+        let inputs: Vec<(String, Vec<Fields>)> = deals.iter().map(|(_, d)| d.clone()).collect();
+        let result = crm
+            .client
+            .call(|credential| {
+                let connector = crm.client.connector.clone();
+                let inputs = inputs.clone();
+                async move { connector.write_line_items(&credential, &inputs).await }
+            })
+            .await;
+        match result {
+            Ok(results) => {
+                for ((n, _), result) in deals.iter().zip(results) {
+                    if let Err(error) = result {
+                        refused.insert(*n, reason_from_connector(&error));
+                    }
+                }
+            }
+            Err(error) if error.connector_error().is_some() => {
+                let reason = super::outcome::reason_from_call(&error);
+                for (n, _) in &deals {
+                    refused.insert(*n, reason.clone());
+                }
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    for (n, (pending, done)) in written.into_iter().enumerate() {
+        match refused.remove(&n) {
+            Some(reason) => out.failed(ctx.flow, &pending.record, Some(pending.mapped), reason),
+            None => succeeded(ctx, out, &pending, &done.id, done.created),
+        }
+    }
+    Ok(())
 }
 
 /// Records a successful write of `pending` as `written_id`.
@@ -120,7 +197,7 @@ async fn write_updates(
         let chunk = take_chunk(&mut updates, crm.batch_max);
         let inputs: Vec<(String, Fields)> = chunk
             .iter()
-            .map(|p| (p.to_id.clone().unwrap_or_default(), fields_of(&p.mapped)))
+            .map(|p| (p.to_id.clone().unwrap_or_default(), fields_of(kind, &p.mapped)))
             .collect();
         let result = crm
             .client
@@ -132,9 +209,10 @@ async fn write_updates(
             .await;
         match result {
             Ok(results) => {
+                let mut written_ok = Vec::new();
                 for (pending, result) in chunk.into_iter().zip(results) {
                     match result {
-                        Ok(written) => succeeded(ctx, out, &pending, &written.id, false),
+                        Ok(written) => written_ok.push((pending, written)),
                         Err(ConnectorError::NotFound { .. }) => vanished.push(Pending { to_id: None, ..pending }),
                         Err(error) => out.failed(
                             ctx.flow,
@@ -144,6 +222,7 @@ async fn write_updates(
                         ),
                     }
                 }
+                finish(ctx, crm, out, written_ok).await?;
             }
             Err(error) if error.connector_error().is_some() => fail_all(ctx, out, chunk, &error),
             Err(error) => return Err(error.into()),
@@ -182,7 +261,7 @@ async fn write_creates(
         let inputs: Vec<Fields> = chunk
             .iter()
             .map(|p| {
-                let mut fields = fields_of(&p.mapped);
+                let mut fields = fields_of(kind, &p.mapped);
                 fields.insert(key_field.clone(), json!(sync_key(&p.record.id)));
                 fields
             })
@@ -197,9 +276,10 @@ async fn write_creates(
             .await;
         match result {
             Ok(results) => {
+                let mut written_ok = Vec::new();
                 for (pending, result) in chunk.into_iter().zip(results) {
                     match result {
-                        Ok(written) => succeeded(ctx, out, &pending, &written.id, written.created),
+                        Ok(written) => written_ok.push((pending, written)),
                         Err(error) => {
                             let twin = match &error {
                                 ConnectorError::Conflict {
@@ -220,6 +300,7 @@ async fn write_creates(
                         }
                     }
                 }
+                finish(ctx, crm, out, written_ok).await?;
             }
             Err(error) if error.connector_error().is_some() => fail_all(ctx, out, chunk, &error),
             Err(error) => return Err(error.into()),

@@ -80,3 +80,30 @@ pub struct BatchPushResult {
 }
 
 pub const MAX_BATCH: usize = 500;
+
+/// A contact's touch-points (PRODUCT.md flow 5): how many emails and calls each CRM it is synced
+/// with has logged with it, read live from the CRMs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContactTouchPoints {
+    pub external_id: String,
+    /// Summed over the CRMs that answered.
+    pub total: crate::model::TouchPoints,
+    /// One entry per CRM record the contact is linked to; none when it is synced nowhere yet.
+    pub crms: Vec<CrmTouchPoints>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CrmTouchPoints {
+    pub connection_id: crate::ids::ConnectionId,
+    pub provider: String,
+    pub account_name: String,
+    /// The contact's id in that CRM.
+    pub crm_id: String,
+    /// `None` when the CRM could not be asked (see `error`).
+    pub touch_points: Option<crate::model::TouchPoints>,
+    /// Why the CRM could not be asked (needs re-auth, unavailable…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

@@ -19,9 +19,9 @@ use serde_json::{Value, json};
 
 pub use errors::token_error_is_revoked;
 
-use super::APPOINTMENT_CONTACT;
 use super::callout::CallKind;
 use super::catalogue::{HUBSPOT, Provider};
+use super::{APPOINTMENT_CONTACT, DEAL_LINE_ITEMS};
 use super::{
     AccountIdentity, ChangeCursor, ChangePage, Connector, ConnectorError, Credential, FieldMeta, FieldType, Fields,
     ObjectKind, ObjectMeta, PicklistOption, Record, WriteResults, Written,
@@ -31,6 +31,11 @@ const BATCH_MAX: usize = 100;
 const SEARCH_MAX: usize = 200;
 /// Inputs of one v4 association batch read.
 const ASSOCIATIONS_MAX: usize = 1_000;
+/// How far before the cursor archived records are looked for: archiving and the last read
+/// change can be stamped out of order by a few moments.
+const ARCHIVE_LOOKBACK_MS: i64 = 60_000;
+/// HubSpot's default association type from a line item to its deal.
+const LINE_ITEM_TO_DEAL: u32 = 20;
 /// The unique property Tandem creates on each object for its sync key.
 pub const SYNC_KEY_PROPERTY: &str = "tandem_id";
 
@@ -93,8 +98,12 @@ fn to_record(json: &Value, kind: ObjectKind) -> Result<Record, ConnectorError> {
 
 /// Properties to ask for: the caller's, plus the id and time stamp the cursor needs.
 fn with_cursor_fields(kind: ObjectKind, fields: &[String]) -> Vec<String> {
-    // `contact` is filled from the associated contact, not read as a property.
-    let mut all: Vec<String> = fields.iter().filter(|f| *f != APPOINTMENT_CONTACT).cloned().collect();
+    // `contact` and `line_items` are filled from associated records, not read as properties.
+    let mut all: Vec<String> = fields
+        .iter()
+        .filter(|f| *f != APPOINTMENT_CONTACT && *f != DEAL_LINE_ITEMS)
+        .cloned()
+        .collect();
     for needed in ["hs_object_id", modified_property(kind)] {
         if !all.iter().any(|f| f == needed) {
             all.push(needed.to_string());
@@ -184,6 +193,115 @@ impl HubSpotConnector {
             .iter()
             .map(|r| to_record(r, kind))
             .collect()
+    }
+
+    /// The ids of the `to` records associated with each `from` record (v4 batch read, one call per
+    /// 1,000 records), in id order.
+    async fn associated(
+        &self,
+        credential: &Credential,
+        from: &str,
+        to: &str,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Vec<String>>, ConnectorError> {
+        let path = format!("/crm/v4/associations/{from}/{to}/batch/read");
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut associated: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for chunk in ids.chunks(ASSOCIATIONS_MAX) {
+            let inputs: Vec<Value> = chunk.iter().map(|id| json!({ "id": id })).collect();
+            let (_, json) = self
+                .call(credential, Method::POST, &path, &[], Some(&json!({ "inputs": inputs })))
+                .await?;
+            for result in json.get("results").and_then(Value::as_array).into_iter().flatten() {
+                let Some(from_id) = result.pointer("/from/id").map(text) else {
+                    continue;
+                };
+                let mut targets: Vec<String> = result
+                    .get("to")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.get("toObjectId").map(text))
+                    .collect();
+                targets.sort_by_key(|id| id.parse::<u64>().unwrap_or(u64::MAX));
+                associated.entry(from_id).or_default().extend(targets);
+            }
+        }
+        Ok(associated)
+    }
+
+    /// Records archived after `after`, as deleted records stamped with their archive time. The
+    /// archived list cannot be filtered by time, so it is read whole: HubSpot keeps archived
+    /// records for 90 days, which bounds it (one call per 100 of them).
+    async fn archived_since(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        after: DateTime<Utc>,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let path = format!("/crm/v3/objects/{}", object_name(kind));
+        let mut deleted = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut query = vec![
+                ("archived", "true".to_string()),
+                ("limit", BATCH_MAX.to_string()),
+                ("properties", "hs_object_id".to_string()),
+            ];
+            if let Some(cursor) = &cursor {
+                query.push(("after", cursor.clone()));
+            }
+            let (_, json) = self.call(credential, Method::GET, &path, &query, None).await?;
+            for result in json.get("results").and_then(Value::as_array).into_iter().flatten() {
+                let Some(at) = parse_time(result.get("archivedAt")) else {
+                    continue;
+                };
+                if at <= after {
+                    continue;
+                }
+                let mut record = to_record(result, kind)?;
+                record.modified_at = at;
+                record.deleted = true;
+                deleted.push(record);
+            }
+            cursor = json.pointer("/paging/next/after").and_then(|a| {
+                a.as_str()
+                    .map(str::to_string)
+                    .or_else(|| a.as_u64().map(|n| n.to_string()))
+            });
+            if cursor.is_none() {
+                break;
+            }
+        }
+        deleted.sort_by_key(|r| (r.modified_at, r.id.parse::<u64>().unwrap_or(0)));
+        Ok(deleted)
+    }
+
+    /// The product ids of the given SKUs (`hs_sku`), in one search per 100 SKUs.
+    async fn products_by_sku(
+        &self,
+        credential: &Credential,
+        skus: Vec<String>,
+    ) -> Result<BTreeMap<String, String>, ConnectorError> {
+        if skus.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let products = self
+            .find_by(
+                credential,
+                ObjectKind::Product,
+                "hs_sku",
+                &skus,
+                &["hs_sku".to_string()],
+            )
+            .await?;
+        Ok(products
+            .into_iter()
+            .filter_map(|p| Some((p.fields.get("hs_sku")?.as_str()?.to_string(), p.id)))
+            .collect())
     }
 
     /// Sends one batch; on a rejected batch (HubSpot fails the whole batch for one bad value)
@@ -397,8 +515,10 @@ impl Connector for HubSpotConnector {
             })
             .collect::<Vec<_>>();
         let mut fields = fields;
-        if kind == ObjectKind::Appointment {
-            fields.push(super::appointment_contact_field());
+        match kind {
+            ObjectKind::Appointment => fields.push(super::appointment_contact_field()),
+            ObjectKind::Deal => fields.push(super::deal_line_items_field()),
+            _ => {}
         }
         Ok(ObjectMeta {
             kind,
@@ -561,6 +681,11 @@ impl Connector for HubSpotConnector {
                 modified_at: r.modified_at,
                 id: r.id.clone(),
             });
+            // Caught up: add what was archived meanwhile, which search never returns.
+            if let Some(since) = since {
+                let after = since.modified_at - chrono::Duration::milliseconds(ARCHIVE_LOOKBACK_MS);
+                records.extend(self.archived_since(credential, kind, after).await?);
+            }
             return Ok(ChangePage {
                 cursor: cursor.or_else(|| since.cloned()),
                 records,
@@ -749,6 +874,184 @@ impl Connector for HubSpotConnector {
             }
         }
         Ok(())
+    }
+
+    async fn with_line_items(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &mut [Record],
+        item_fields: &[String],
+    ) -> Result<(), ConnectorError> {
+        if kind != ObjectKind::Deal || records.is_empty() {
+            return Ok(());
+        }
+        let deal_ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let items_of = self.associated(credential, "deals", "line_items", &deal_ids).await?;
+        let item_ids: Vec<String> = items_of.values().flatten().cloned().collect();
+        let items: BTreeMap<String, Record> = if item_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.get_many(credential, ObjectKind::LineItem, &item_ids, item_fields)
+                .await?
+                .into_iter()
+                .map(|item| (item.id.clone(), item))
+                .collect()
+        };
+        for deal in records.iter_mut() {
+            let list: Vec<Value> = items_of
+                .get(&deal.id)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| items.get(id))
+                .map(|item| {
+                    // Only what the mapping reads: the time stamps would make every read differ.
+                    item_fields
+                        .iter()
+                        .filter_map(|f| Some((f.clone(), item.fields.get(f)?.clone())))
+                        .collect::<serde_json::Map<String, Value>>()
+                        .into()
+                })
+                .collect();
+            deal.fields.insert(DEAL_LINE_ITEMS.to_string(), Value::Array(list));
+        }
+        Ok(())
+    }
+
+    /// HubSpot has no key to upsert line items by, so a deal's line items are replaced as a set:
+    /// the new ones are created with their association to the deal (and their product, found by
+    /// SKU), then the old ones archived. A deal whose new items fail keeps its old ones.
+    async fn write_line_items(
+        &self,
+        credential: &Credential,
+        deals: &[(String, Vec<Fields>)],
+    ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
+        let sku = |item: &Fields| item.get("hs_sku").and_then(Value::as_str).map(str::to_string);
+        let mut skus: Vec<String> = deals
+            .iter()
+            .flat_map(|(_, items)| items.iter())
+            .filter(|item| !item.contains_key("hs_product_id"))
+            .filter_map(sku)
+            .collect();
+        skus.sort();
+        skus.dedup();
+        let products = self.products_by_sku(credential, skus).await?;
+
+        // Each deal's new items, with their product; a SKU HubSpot does not know fails the deal.
+        let mut results: Vec<Result<(), ConnectorError>> = Vec::with_capacity(deals.len());
+        let mut inputs: Vec<Value> = Vec::new();
+        let mut owners: Vec<usize> = Vec::new();
+        for (d, (deal_id, items)) in deals.iter().enumerate() {
+            let mut prepared = Vec::with_capacity(items.len());
+            let mut refused = None;
+            for (i, item) in items.iter().enumerate() {
+                let mut properties = item.clone();
+                if let Some(sku) = sku(item).filter(|_| !item.contains_key("hs_product_id")) {
+                    match products.get(&sku) {
+                        Some(product) => {
+                            properties.insert("hs_product_id".into(), json!(product));
+                        }
+                        None => {
+                            refused = Some(ConnectorError::Validation {
+                                field: Some(format!("{DEAL_LINE_ITEMS}[{i}].hs_sku")),
+                                code: "UNKNOWN_PRODUCT".into(),
+                                message: format!("no HubSpot product has the SKU {sku:?}"),
+                            });
+                            break;
+                        }
+                    }
+                }
+                prepared.push(json!({
+                    "properties": properties,
+                    "associations": [{
+                        "to": { "id": deal_id },
+                        "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": LINE_ITEM_TO_DEAL }],
+                    }],
+                }));
+            }
+            match refused {
+                Some(error) => results.push(Err(error)),
+                None => {
+                    owners.extend(std::iter::repeat_n(d, prepared.len()));
+                    inputs.extend(prepared);
+                    results.push(Ok(()));
+                }
+            }
+        }
+        let writable: Vec<String> = deals
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| r.is_ok())
+            .map(|((id, _), _)| id.clone())
+            .collect();
+        let old = self.associated(credential, "deals", "line_items", &writable).await?;
+
+        let mut created: Vec<(usize, String)> = Vec::with_capacity(inputs.len());
+        let mut start = 0;
+        for chunk in inputs.chunks(BATCH_MAX) {
+            let written = self
+                .write_batch(credential, ObjectKind::LineItem, "create", chunk.to_vec(), &|_| None)
+                .await?;
+            for (n, result) in written.into_iter().enumerate() {
+                let d = owners[start + n];
+                match result {
+                    Ok(item) => created.push((d, item.id)),
+                    Err(error) => {
+                        if results[d].is_ok() {
+                            results[d] = Err(match error {
+                                ConnectorError::Validation { field, code, message } => ConnectorError::Validation {
+                                    field: field.map(|f| format!("{DEAL_LINE_ITEMS}[].{f}")),
+                                    code,
+                                    message,
+                                },
+                                other => other,
+                            });
+                        }
+                    }
+                }
+            }
+            start += chunk.len();
+        }
+        // Failed deals drop what was created of their new items; the others drop their old ones.
+        let mut archive: Vec<String> = created
+            .iter()
+            .filter(|(d, _)| results[*d].is_err())
+            .map(|(_, id)| id.clone())
+            .collect();
+        for ((deal_id, _), result) in deals.iter().zip(&results) {
+            if result.is_ok() {
+                archive.extend(old.get(deal_id).into_iter().flatten().cloned());
+            }
+        }
+        self.delete(credential, ObjectKind::LineItem, &archive).await?;
+        Ok(results)
+    }
+
+    /// Emails and calls are engagements associated with the contact: one association read each
+    /// per 1,000 contacts.
+    async fn touch_points(
+        &self,
+        credential: &Credential,
+        contact_ids: &[String],
+    ) -> Result<super::TouchPointCounts, ConnectorError> {
+        for id in contact_ids {
+            id_number(id)?;
+        }
+        let emails = self.associated(credential, "contacts", "emails", contact_ids).await?;
+        let calls = self.associated(credential, "contacts", "calls", contact_ids).await?;
+        let count = |of: &BTreeMap<String, Vec<String>>, id: &String| {
+            u32::try_from(of.get(id).map_or(0, Vec::len)).unwrap_or(u32::MAX)
+        };
+        Ok(contact_ids
+            .iter()
+            .map(|id| {
+                let counts = tandem_shared::model::TouchPoints {
+                    emails: count(&emails, id),
+                    calls: count(&calls, id),
+                };
+                (id.clone(), counts)
+            })
+            .collect())
     }
 
     async fn delete(&self, credential: &Credential, kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError> {

@@ -14,8 +14,8 @@ use reqwest::{Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::{Map, Value, json};
 
-use super::APPOINTMENT_CONTACT;
 use super::catalogue::{Provider, SALESFORCE};
+use super::{APPOINTMENT_CONTACT, DEAL_LINE_ITEMS};
 use super::{
     AccountIdentity, ChangeCursor, ChangePage, Connector, ConnectorError, Credential, FieldMeta, FieldType, Fields,
     ObjectKind, ObjectMeta, PicklistOption, Record, WriteResults, Written,
@@ -102,6 +102,9 @@ fn select_list(kind: ObjectKind, fields: &[String]) -> Result<String, ConnectorE
         // An event's contact is its `WhoId`, whose details `with_contacts` fills in.
         let field = if kind == ObjectKind::Appointment && field == APPOINTMENT_CONTACT {
             "WhoId"
+        } else if kind == ObjectKind::Deal && field == DEAL_LINE_ITEMS {
+            // Read from the opportunity's line items by `with_line_items`.
+            continue;
         } else {
             check_field(field)?
         };
@@ -302,8 +305,22 @@ impl Connector for SalesforceConnector {
             })
             .collect::<Vec<_>>();
         let mut fields = fields;
-        if kind == ObjectKind::Appointment {
-            fields.push(super::appointment_contact_field());
+        match kind {
+            ObjectKind::Appointment => fields.push(super::appointment_contact_field()),
+            ObjectKind::Deal => fields.push(super::deal_line_items_field()),
+            ObjectKind::LineItem => {
+                // Salesforce derives a line item's ProductCode from its product; Tandem writes it
+                // by finding the product with that code (see `write_line_items`).
+                if let Some(code) = fields.iter_mut().find(|f| f.name == "ProductCode") {
+                    code.read_only = false;
+                    code.label = "Product Code (Tandem links the product with this code)".into();
+                }
+                // And sets the opportunity itself: mappings do not name it.
+                if let Some(parent) = fields.iter_mut().find(|f| f.name == "OpportunityId") {
+                    parent.required = false;
+                }
+            }
+            _ => {}
         }
         Ok(ObjectMeta {
             kind,
@@ -564,6 +581,208 @@ impl Connector for SalesforceConnector {
             }
         }
         Ok(())
+    }
+
+    async fn with_line_items(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        records: &mut [Record],
+        item_fields: &[String],
+    ) -> Result<(), ConnectorError> {
+        if kind != ObjectKind::Deal || records.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let mut fields = item_fields.to_vec();
+        fields.push("OpportunityId".into());
+        let items = self
+            .find_by(credential, ObjectKind::LineItem, "OpportunityId", &ids, &fields)
+            .await?;
+        for deal in records.iter_mut() {
+            let list: Vec<Value> = items
+                .iter()
+                .filter(|item| item.fields.get("OpportunityId").and_then(Value::as_str) == Some(deal.id.as_str()))
+                .map(|item| {
+                    item_fields
+                        .iter()
+                        .filter_map(|f| Some((f.clone(), item.fields.get(f)?.clone())))
+                        .collect::<Map<String, Value>>()
+                        .into()
+                })
+                .collect();
+            deal.fields.insert(DEAL_LINE_ITEMS.to_string(), Value::Array(list));
+        }
+        Ok(())
+    }
+
+    /// The new line items are created on the opportunity with the product whose ProductCode they
+    /// carry (Salesforce picks the price book entry of the opportunity's price book and currency),
+    /// then the old ones deleted. An opportunity whose new items fail keeps its old ones.
+    async fn write_line_items(
+        &self,
+        credential: &Credential,
+        deals: &[(String, Vec<Fields>)],
+    ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
+        let code = |item: &Fields| item.get("ProductCode").and_then(Value::as_str).map(str::to_string);
+        let mut codes: Vec<String> = deals
+            .iter()
+            .flat_map(|(_, items)| items.iter())
+            .filter_map(code)
+            .collect();
+        codes.sort();
+        codes.dedup();
+        let products: std::collections::BTreeMap<String, String> = if codes.is_empty() {
+            Default::default()
+        } else {
+            self.find_by(
+                credential,
+                ObjectKind::Product,
+                "ProductCode",
+                &codes,
+                &["ProductCode".into()],
+            )
+            .await?
+            .into_iter()
+            .filter_map(|p| Some((p.fields.get("ProductCode")?.as_str()?.to_string(), p.id)))
+            .collect()
+        };
+
+        let mut results: Vec<Result<(), ConnectorError>> = Vec::with_capacity(deals.len());
+        let mut inputs: Vec<Fields> = Vec::new();
+        let mut owners: Vec<usize> = Vec::new();
+        for (d, (deal_id, items)) in deals.iter().enumerate() {
+            let mut prepared = Vec::with_capacity(items.len());
+            let mut refused = None;
+            for (i, item) in items.iter().enumerate() {
+                let mut fields = item.clone();
+                if let Some(code) = code(item) {
+                    fields.remove("ProductCode");
+                    match products.get(&code) {
+                        Some(product) => {
+                            fields.insert("Product2Id".into(), json!(product));
+                        }
+                        None => {
+                            refused = Some(ConnectorError::Validation {
+                                field: Some(format!("{DEAL_LINE_ITEMS}[{i}].ProductCode")),
+                                code: "UNKNOWN_PRODUCT".into(),
+                                message: format!("no Salesforce product has the product code {code:?}"),
+                            });
+                            break;
+                        }
+                    }
+                }
+                fields.insert("OpportunityId".into(), json!(deal_id));
+                prepared.push(fields);
+            }
+            match refused {
+                Some(error) => results.push(Err(error)),
+                None => {
+                    owners.extend(std::iter::repeat_n(d, prepared.len()));
+                    inputs.extend(prepared);
+                    results.push(Ok(()));
+                }
+            }
+        }
+        let writable: Vec<String> = deals
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| r.is_ok())
+            .map(|((id, _), _)| id.clone())
+            .collect();
+        let old = if writable.is_empty() {
+            Vec::new()
+        } else {
+            self.find_by(
+                credential,
+                ObjectKind::LineItem,
+                "OpportunityId",
+                &writable,
+                &["OpportunityId".into()],
+            )
+            .await?
+        };
+        let created = self.create(credential, ObjectKind::LineItem, &inputs).await?;
+        let mut made: Vec<(usize, String)> = Vec::with_capacity(created.len());
+        for (n, result) in created.into_iter().enumerate() {
+            let d = owners[n];
+            match result {
+                Ok(item) => made.push((d, item.id)),
+                Err(error) if results[d].is_ok() => results[d] = Err(error),
+                Err(_) => {}
+            }
+        }
+        let mut delete: Vec<String> = made
+            .iter()
+            .filter(|(d, _)| results[*d].is_err())
+            .map(|(_, id)| id.clone())
+            .collect();
+        for ((deal_id, _), result) in deals.iter().zip(&results) {
+            if result.is_ok() {
+                delete.extend(
+                    old.iter()
+                        .filter(|item| {
+                            item.fields.get("OpportunityId").and_then(Value::as_str) == Some(deal_id.as_str())
+                        })
+                        .map(|item| item.id.clone()),
+                );
+            }
+        }
+        self.delete(credential, ObjectKind::LineItem, &delete).await?;
+        Ok(results)
+    }
+
+    /// Logged emails and calls are tasks of subtype `Email` and `Call` on the contact (`WhoId`).
+    /// Counted from the rows: an aggregate query (`GROUP BY`) would be fewer bytes, but the rows
+    /// are at most a page or two per 200 contacts and work on every edition.
+    async fn touch_points(
+        &self,
+        credential: &Credential,
+        contact_ids: &[String],
+    ) -> Result<super::TouchPointCounts, ConnectorError> {
+        let mut counts: super::TouchPointCounts = contact_ids
+            .iter()
+            .map(|id| (id.clone(), tandem_shared::model::TouchPoints::default()))
+            .collect();
+        for chunk in contact_ids.chunks(COLLECTION_MAX) {
+            let list = chunk
+                .iter()
+                .map(|id| check_field(id).map(quote))
+                .collect::<Result<Vec<_>, _>>()?;
+            let soql = format!(
+                "SELECT Id, WhoId, TaskSubtype FROM Task WHERE WhoId IN ({}) AND TaskSubtype IN ('Email', 'Call')",
+                list.join(", ")
+            );
+            let (_, mut json) = self
+                .call(credential, Method::GET, &Self::data("/query"), &[("q", soql)], None)
+                .await?;
+            loop {
+                for task in json.get("records").and_then(Value::as_array).into_iter().flatten() {
+                    let who = task.get("WhoId").and_then(Value::as_str).unwrap_or_default();
+                    // Ids come back in their 18-character form; callers may hold either.
+                    let Some(entry) = counts
+                        .iter_mut()
+                        .find(|(id, _)| id.as_str() == who || (id.len() == 15 && who.starts_with(id.as_str())))
+                        .map(|(_, c)| c)
+                    else {
+                        continue;
+                    };
+                    match task.get("TaskSubtype").and_then(Value::as_str) {
+                        Some("Email") => entry.emails += 1,
+                        Some("Call") => entry.calls += 1,
+                        _ => {}
+                    }
+                }
+                let next = json.get("nextRecordsUrl").and_then(Value::as_str).map(str::to_string);
+                match next {
+                    Some(next) if json.get("done").and_then(Value::as_bool) == Some(false) => {
+                        json = self.call(credential, Method::GET, &next, &[], None).await?.1;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        Ok(counts)
     }
 
     async fn delete(&self, credential: &Credential, _kind: ObjectKind, ids: &[String]) -> Result<(), ConnectorError> {

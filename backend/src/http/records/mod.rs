@@ -4,3 +4,4 @@ pub mod batch;
 pub mod delete;
 pub mod get;
 pub mod put;
+pub mod touch_points;
