@@ -16,7 +16,7 @@ use super::ServiceError;
 use super::access::{self, Need};
 use super::audit::{self, Actor, Change};
 use crate::auth::Principal;
-use crate::connectors::{ConnectorError, DEAL_LINE_ITEMS, ObjectKind, ObjectMeta, catalogue};
+use crate::connectors::{APPOINTMENT_CONTACT, ConnectorError, DEAL_LINE_ITEMS, ObjectKind, ObjectMeta, catalogue};
 use crate::domain::FieldError;
 use crate::mapping::{self, Mapping};
 use crate::repo::pipelines::{self, NewPipeline, StoredPipeline};
@@ -676,24 +676,37 @@ pub async fn preview(
             let connection = connections::get(state.db.pool(), tenant.id, connection_id)
                 .await?
                 .ok_or(ServiceError::NotFound("connection"))?;
-            let fields: Vec<String> = Mapping::new(&request.config)
-                .source_fields()
+            let compiled = Mapping::new(&request.config);
+            let fields: Vec<String> = compiled.source_fields().iter().map(|f| f.to_string()).collect();
+            let item_fields: Vec<String> = compiled
+                .list_source_fields(DEAL_LINE_ITEMS)
                 .iter()
                 .map(|f| f.to_string())
                 .collect();
             let kind = object_kind(object);
             let record = crm_call(state, &tenant, connection, |connector, credential| {
-                let (fields, record_id) = (fields.clone(), record_id.clone());
+                let (fields, item_fields, record_id) = (fields.clone(), item_fields.clone(), record_id.clone());
                 async move {
-                    match record_id {
-                        Some(rid) => connector.get(&credential, kind, &rid, &fields).await,
-                        None => Ok(connector
+                    let record = match record_id {
+                        Some(rid) => connector.get(&credential, kind, &rid, &fields).await?,
+                        None => connector
                             .changes(&credential, kind, None, &fields, 1)
                             .await?
                             .records
                             .into_iter()
-                            .next()),
+                            .next(),
+                    };
+                    // As a run reads it: with its contact's details, or its line items.
+                    let mut records: Vec<_> = record.into_iter().collect();
+                    if fields.iter().any(|f| f == APPOINTMENT_CONTACT) {
+                        connector.with_contacts(&credential, kind, &mut records).await?;
                     }
+                    if fields.iter().any(|f| f == DEAL_LINE_ITEMS) {
+                        connector
+                            .with_line_items(&credential, kind, &mut records, &item_fields)
+                            .await?;
+                    }
+                    Ok(records.pop())
                 }
             })
             .await
