@@ -18,9 +18,12 @@ use crate::pages::api_keys::ApiKeysPage;
 use crate::pages::audit::{OperatorAuditPage, TenantAuditPage};
 use crate::pages::connections::ConnectionsPage;
 use crate::pages::environments::EnvironmentsPage;
+use crate::pages::failed_records::FailedRecordsPage;
 use crate::pages::home::HomePage;
 use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFoundPage;
+use crate::pages::pipeline::PipelinePage;
+use crate::pages::pipelines::PipelinesPage;
 use crate::pages::tenant::{TenantArea, TenantIndex};
 use crate::pages::tenants::TenantsPage;
 use crate::pages::users::UsersPage;
@@ -144,7 +147,7 @@ pub const TENANT_SECTIONS: [(&str, &str); 4] = [
 ];
 
 /// Areas that are planned but not built yet.
-const COMING_SOON: [&str; 3] = ["Pipelines", "Sync history", "Failed records"];
+const COMING_SOON: [&str; 1] = ["Alerts"];
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -186,6 +189,9 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/api-keys") view=ApiKeysPage />
                         <Route path=path!("/audit") view=TenantAuditPage />
                         <Route path=path!("/connections") view=ConnectionsPage />
+                        <Route path=path!("/pipelines") view=PipelinesPage />
+                        <Route path=path!("/pipelines/:pipeline_id") view=PipelinePage />
+                        <Route path=path!("/failed-records") view=FailedRecordsPage />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
@@ -542,6 +548,8 @@ fn SideNav() -> impl IntoView {
             match nav_tenant.get() {
             Some(id) => view! {
                 <NavLink href=format!("/t/{id}/connections") label="Connections" testid="nav-connections" />
+                <NavLink href=format!("/t/{id}/pipelines") label="Pipelines" testid="nav-pipelines" />
+                <NavLink href=format!("/t/{id}/failed-records") label="Failed records" testid="nav-failed-records" />
             }
             .into_any(),
             None => view! {

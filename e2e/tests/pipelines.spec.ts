@@ -1,0 +1,175 @@
+import type { APIRequestContext, Page } from '@playwright/test';
+
+import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, logIn, shot, test } from './fixtures';
+
+// From the app to HubSpot and back to a fix, in the browser: a tenant connects the HubSpot
+// sandbox, creates a pipeline on the Pipelines page, watches its first run in the sync history
+// (a record with a bad phone number fails), finds that record in Failed records with its
+// payloads and reason, fixes the data, replays it, and finds the contact in the HubSpot sandbox.
+
+const TENANT = { name: 'Pipeline Works', slug: 'pipeline-works' };
+const ACCOUNT = `${TENANT.slug}-sandbox`;
+
+async function csrfHeaders(page: Page): Promise<Record<string, string>> {
+  const session = await page.request.get('/api/v1/auth/session');
+  expect(session.status()).toBe(200);
+  const { csrf_token } = await session.json();
+  return { 'X-CSRF-Token': csrf_token };
+}
+
+/** Pushes contacts as the operator's app does, with the tenant's API key. */
+async function push(request: APIRequestContext, key: string, records: Array<{ id: string; data: object }>) {
+  const response = await request.post('/api/v1/records/contact/batch', {
+    headers: { Authorization: `Bearer ${key}` },
+    data: { records: records.map((r) => ({ external_id: r.id, data: r.data })) },
+  });
+  expect(response.status(), await response.text()).toBe(200);
+}
+
+/** The HubSpot sandbox's contacts with this email. */
+async function hubspotContacts(request: APIRequestContext, email: string): Promise<unknown[]> {
+  const token = await request.post(`/sandbox/_control/hubspot/accounts/${ACCOUNT}/tokens/static`);
+  expect(token.status()).toBe(200);
+  const { access_token } = await token.json();
+  const found = await request.post(`/sandbox/hubspot/${ACCOUNT}/crm/v3/objects/contacts/search`, {
+    headers: { Authorization: `Bearer ${access_token}` },
+    data: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }] },
+  });
+  expect(found.status()).toBe(200);
+  return (await found.json()).results;
+}
+
+async function shotFromTop(page: Page, name: string) {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, name);
+}
+
+test('a pipeline from the app to HubSpot: create, watch the run, fix and replay a failed record', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  const headers = await csrfHeaders(page);
+  const created = await page.request.post('/api/v1/tenants', { headers, data: { ...TENANT, is_demo: false } });
+  expect(created.status()).toBe(201);
+  const tenant = await created.json();
+
+  // No connection yet: the page says to connect a CRM first.
+  await page.goto(`/t/${tenant.id}/pipelines`);
+  await expect(page).toHaveTitle('Pipelines · Tandem');
+  await expect(page.getByTestId('nav-pipelines')).toHaveAttribute('aria-current', 'page');
+  await expect(page.getByTestId('empty-state').first()).toContainText('No pipelines in Sandbox yet');
+  await expect(page.getByRole('link', { name: 'Go to connections' })).toBeVisible();
+  await shotFromTop(page, 'pipelines-no-connection');
+
+  // Connect the HubSpot sandbox through its consent page.
+  await page.getByRole('link', { name: 'Go to connections' }).click();
+  await page
+    .locator('[data-testid="provider-card"][data-provider="hubspot"]')
+    .getByTestId('connect-button')
+    .click();
+  await page.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByTestId('connected-notice')).toContainText('HubSpot connected');
+
+  // The app pushes five contacts; one phone number is not a number.
+  const key = await page.request.post(`/api/v1/tenants/${tenant.id}/api-keys`, {
+    headers,
+    data: { name: 'app', environment: 'sandbox' },
+  });
+  expect(key.status()).toBe(201);
+  const { secret } = await key.json();
+  const people = ['ada', 'grace', 'alan', 'edsger', 'barbara'];
+  await push(
+    page.request,
+    secret,
+    people.map((name, i) => ({
+      id: `crm-e2e-${name}`,
+      data: {
+        email: `${name}@pipeline-works.example`,
+        first_name: name[0].toUpperCase() + name.slice(1),
+        last_name: 'Tester',
+        phone: i === 2 ? 'call me' : `+49 30 123456${i}`,
+      },
+    })),
+  );
+
+  // Create the pipeline on the Pipelines page.
+  await page.getByTestId('nav-pipelines').click();
+  const form = page.getByTestId('new-pipeline-form');
+  await form.getByLabel('Name').fill('Contacts to HubSpot');
+  await form.getByLabel('Records').selectOption('contact');
+  await expect(form.getByLabel('CRM')).toContainText('HubSpot');
+  await form.getByLabel('Direction').selectOption('app_to_crm');
+  await shotFromTop(page, 'pipelines-new-form');
+  await form.getByTestId('create-pipeline').click();
+  await expect(page.getByTestId('pipeline-created')).toContainText('Contacts to HubSpot created');
+  const card = page.getByTestId('pipeline-card');
+  await expect(card).toHaveCount(1);
+  await expect(card).toContainText('The app → HubSpot');
+  await expect(card.getByTestId('pipeline-status')).toHaveText('Active');
+
+  // Its history: the first run, 4 created and 1 failed.
+  await card.getByTestId('history-link').click();
+  await expect(page).toHaveURL(new RegExp(`/t/${tenant.id}/pipelines/[0-9a-f-]{36}$`));
+  await expect(page.getByTestId('pipeline-name')).toHaveText('Contacts to HubSpot');
+  const first = page.getByTestId('run-row').first();
+  await expect(first).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
+  await expect(first.getByTestId('count-created')).toHaveText('4');
+  await expect(first.getByTestId('count-failed')).toHaveText('1');
+  await first.getByTestId('run-details').click();
+  await expect(page.getByTestId('run-event').filter({ hasText: 'crm-e2e-alan' })).toHaveAttribute(
+    'data-outcome',
+    'failed',
+  );
+  await expect(page.locator('[data-testid="run-event"][data-outcome="created"]')).toHaveCount(4);
+  await shotFromTop(page, 'pipeline-history');
+  expect(await hubspotContacts(page.request, 'ada@pipeline-works.example')).toHaveLength(1);
+
+  // Failed records: the reason in plain words, the field, the payloads.
+  await page.getByTestId('nav-failed-records').click();
+  await expect(page).toHaveTitle('Failed records · Tandem');
+  const failed = page.getByTestId('failed-record');
+  await expect(failed).toHaveCount(1);
+  await expect(failed).toContainText('crm-e2e-alan');
+  await expect(failed.getByTestId('failure-explained')).toContainText('could not be mapped');
+  await expect(failed.getByTestId('failure-message')).toContainText('phone');
+  await failed.getByTestId('toggle-details').click();
+  await expect(failed.getByTestId('source-payload')).toContainText('call me');
+  await expect(failed.getByTestId('crm-error')).toContainText('before any call');
+  await shotFromTop(page, 'failed-records');
+
+  // The app fixes the number; Replay sends it again.
+  await push(page.request, secret, [
+    {
+      id: 'crm-e2e-alan',
+      data: {
+        email: 'alan@pipeline-works.example',
+        first_name: 'Alan',
+        last_name: 'Tester',
+        phone: '+49 30 1234562',
+      },
+    },
+  ]);
+  await failed.getByTestId('replay-one').click();
+  await expect(page.getByTestId('acted')).toHaveText('1 record queued to sync again.');
+  await expect(page.getByTestId('empty-state')).toContainText('No failed records', { timeout: 30_000 });
+  // Once it synced, it is resolved (the page reads again by itself while records replay).
+  await expect(page.getByTestId('replaying')).toHaveCount(0, { timeout: 30_000 });
+  await page.getByLabel('Status').selectOption('resolved');
+  await expect(page.getByTestId('failed-record')).toHaveCount(1);
+  await shotFromTop(page, 'failed-records-resolved');
+  await expect
+    .poll(async () => (await hubspotContacts(page.request, 'alan@pipeline-works.example')).length, {
+      timeout: 30_000,
+    })
+    .toBe(1);
+
+  // Pause and resume from the pipelines page.
+  await page.getByTestId('nav-pipelines').click();
+  await page.getByTestId('pause').click();
+  await expect(page.getByTestId('pipeline-status')).toHaveText('Paused');
+  await shotFromTop(page, 'pipelines-paused');
+  await page.getByTestId('resume').click();
+  await expect(page.getByTestId('pipeline-status')).toHaveText('Active');
+  await expect(page.getByTestId('last-run')).toContainText('succeeded');
+});

@@ -1,0 +1,95 @@
+//! Pipelines, their runs and the failed records: `/api/v1/tenants/{tenant_id}/pipelines`,
+//! `…/runs/{run_id}`, `…/failed-records`.
+
+use tandem_shared::api::failed_records::{FailedRecord, FailedRecordsActed, IgnoreRequest, ReplayRequest};
+use tandem_shared::api::pipelines::{CreatePipelineRequest, Pipeline, RunPipelineRequest, UpdatePipelineRequest};
+use tandem_shared::api::runs::{RecordEvent, Run};
+use tandem_shared::ids::{PipelineId, RunId, TenantId};
+
+use super::{ApiFailure, Method, On401, get, patch, post, send, url};
+
+/// The tenant's pipelines, both environments.
+pub async fn pipelines(tenant_id: TenantId) -> Result<Vec<Pipeline>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/pipelines")).await
+}
+
+pub async fn pipeline(tenant_id: TenantId, id: PipelineId) -> Result<Pipeline, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/pipelines/{id}")).await
+}
+
+/// Creates a pipeline; mappings left out start from Tandem's suggestion, and its first run
+/// starts at once.
+pub async fn create(tenant_id: TenantId, request: &CreatePipelineRequest) -> Result<Pipeline, ApiFailure> {
+    post(&format!("/tenants/{tenant_id}/pipelines"), request).await
+}
+
+/// Renames, changes settings, pauses or resumes.
+pub async fn update(
+    tenant_id: TenantId,
+    id: PipelineId,
+    request: &UpdatePipelineRequest,
+) -> Result<Pipeline, ApiFailure> {
+    patch(&format!("/tenants/{tenant_id}/pipelines/{id}"), request).await
+}
+
+/// Starts a run now (answers 202 without a body).
+pub async fn run_now(tenant_id: TenantId, id: PipelineId) -> Result<(), ApiFailure> {
+    let path = url(&format!("/tenants/{tenant_id}/pipelines/{id}/run"));
+    send(
+        Method::Post,
+        &path,
+        Some(&RunPipelineRequest::default()),
+        On401::EndSession,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The pipeline's runs, newest first.
+pub async fn runs(tenant_id: TenantId, id: PipelineId) -> Result<Vec<Run>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/pipelines/{id}/runs?limit=50")).await
+}
+
+/// What happened to each record of a run that mattered (created, updated, failed…).
+pub async fn run_events(tenant_id: TenantId, id: RunId) -> Result<Vec<RecordEvent>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/runs/{id}/events?limit=500")).await
+}
+
+/// Which failed records to list.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FailedFilter {
+    pub status: Option<String>,
+    pub error_kind: Option<String>,
+    pub pipeline_id: Option<PipelineId>,
+    pub q: Option<String>,
+}
+
+impl FailedFilter {
+    fn query(&self) -> String {
+        let mut parts = vec!["limit=200".to_string()];
+        let mut add = |name: &str, value: &Option<String>| {
+            if let Some(value) = value.as_deref().filter(|v| !v.is_empty()) {
+                parts.push(format!("{name}={}", js_sys::encode_uri_component(value)));
+            }
+        };
+        add("status", &self.status);
+        add("error_kind", &self.error_kind);
+        add("q", &self.q);
+        add("pipeline_id", &self.pipeline_id.map(|p| p.to_string()));
+        parts.join("&")
+    }
+}
+
+pub async fn failed_records(tenant_id: TenantId, filter: &FailedFilter) -> Result<Vec<FailedRecord>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/failed-records?{}", filter.query())).await
+}
+
+/// Queues the chosen failed records to be synced again.
+pub async fn replay(tenant_id: TenantId, request: &ReplayRequest) -> Result<FailedRecordsActed, ApiFailure> {
+    post(&format!("/tenants/{tenant_id}/failed-records/replay"), request).await
+}
+
+/// Sets the chosen failed records aside, with the reason (kept and audited).
+pub async fn ignore(tenant_id: TenantId, request: &IgnoreRequest) -> Result<FailedRecordsActed, ApiFailure> {
+    post(&format!("/tenants/{tenant_id}/failed-records/ignore"), request).await
+}
