@@ -172,4 +172,44 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
   await page.getByTestId('resume').click();
   await expect(page.getByTestId('pipeline-status')).toHaveText('Active');
   await expect(page.getByTestId('last-run')).toContainText('succeeded');
+
+  // Eleven more with bad numbers, pushed while the history page is open: their run shows up
+  // there as it happens (server-sent events, no reload), and so many failures pause the
+  // pipeline and raise an alert.
+  await page.getByTestId('history-link').click();
+  await expect(page.getByTestId('run-row').first()).toBeVisible();
+  await push(
+    page.request,
+    secret,
+    Array.from({ length: 11 }, (_, i) => ({
+      id: `crm-e2e-bad-${i}`,
+      data: { email: `bad${i}@pipeline-works.example`, last_name: 'Bad', phone: 'no number' },
+    })),
+  );
+  const pipelineId = /pipelines\/([0-9a-f-]{36})$/.exec(page.url())![1];
+  const started = await page.request.post(`/api/v1/tenants/${tenant.id}/pipelines/${pipelineId}/run`, {
+    headers,
+    data: {},
+  });
+  // 409 when the poll that follows Resume got there first and paused it already.
+  expect([202, 409]).toContain(started.status());
+  const failing = page
+    .getByTestId('run-row')
+    .filter({ has: page.getByTestId('count-failed').getByText('11', { exact: true }) });
+  await expect(failing).toHaveCount(1, { timeout: 30_000 });
+  await expect(failing).toHaveAttribute('data-status', 'succeeded');
+  await expect(page.getByTestId('pipeline-header-status')).toHaveText('Paused');
+  await shotFromTop(page, 'pipeline-history-live');
+
+  await page.getByTestId('nav-pipelines').click();
+  await expect(page.getByTestId('pipeline-status')).toHaveText('Paused');
+  await expect(page.getByTestId('status-reason')).toContainText(/11 of \d+ records failed/);
+  await page.getByTestId('nav-alerts').click();
+  await expect(page).toHaveTitle('Alerts · Tandem');
+  const alert = page.locator('[data-testid="alert"][data-kind="failure_rate"]');
+  await expect(alert).toContainText('Pipeline paused: too many failures');
+  await expect(alert.getByTestId('alert-message')).toContainText(/11 of \d+/);
+  await shotFromTop(page, 'alerts');
+  await alert.getByTestId('acknowledge').click();
+  await expect(alert).toHaveAttribute('data-open', 'false');
 });

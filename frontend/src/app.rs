@@ -13,6 +13,7 @@ use tandem_shared::{ErrorCode, Role};
 
 use crate::api::{self, ApiFailure};
 use crate::components::{DemoBadge, ErrorBanner, Loading, RoleBadge};
+use crate::pages::alerts::AlertsPage;
 use crate::pages::api_docs::ApiDocsPage;
 use crate::pages::api_keys::ApiKeysPage;
 use crate::pages::audit::{OperatorAuditPage, TenantAuditPage};
@@ -147,7 +148,7 @@ pub const TENANT_SECTIONS: [(&str, &str); 4] = [
 ];
 
 /// Areas that are planned but not built yet.
-const COMING_SOON: [&str; 1] = ["Alerts"];
+const COMING_SOON: [&str; 1] = ["Mapping editor"];
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -192,6 +193,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/pipelines") view=PipelinesPage />
                         <Route path=path!("/pipelines/:pipeline_id") view=PipelinePage />
                         <Route path=path!("/failed-records") view=FailedRecordsPage />
+                        <Route path=path!("/alerts") view=AlertsPage />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
@@ -550,6 +552,7 @@ fn SideNav() -> impl IntoView {
                 <NavLink href=format!("/t/{id}/connections") label="Connections" testid="nav-connections" />
                 <NavLink href=format!("/t/{id}/pipelines") label="Pipelines" testid="nav-pipelines" />
                 <NavLink href=format!("/t/{id}/failed-records") label="Failed records" testid="nav-failed-records" />
+                <NavLink href=format!("/t/{id}/alerts") label="Alerts" testid="nav-alerts" />
             }
             .into_any(),
             None => view! {

@@ -157,6 +157,7 @@ pub fn build_app(
                 .service(pipelines::update::update_pipeline)
                 .service(pipelines::delete::delete_pipeline)
                 .service(pipelines::run::run_pipeline)
+                .service(pipelines::runs_stream::stream_runs)
                 .service(pipelines::runs::list_runs)
                 .service(pipelines::conflicts::list_conflicts)
                 .service(pipelines::held_deletes::list_held_deletes)

@@ -30,6 +30,7 @@ mod sync_deals;
 mod sync_drift;
 mod sync_faults;
 mod sync_limits;
+mod sync_live;
 mod sync_mappings;
 mod sync_matching;
 mod sync_policies;

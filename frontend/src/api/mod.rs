@@ -26,7 +26,7 @@ use serde::de::DeserializeOwned;
 use tandem_shared::api::auth::CSRF_HEADER;
 use tandem_shared::{ErrorBody, ErrorCode};
 
-const API: &str = "/api/v1";
+pub const API: &str = "/api/v1";
 
 /// Why a call failed.
 #[derive(Clone, Debug, PartialEq)]

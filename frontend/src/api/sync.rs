@@ -1,10 +1,11 @@
 //! Pipelines, their runs and the failed records: `/api/v1/tenants/{tenant_id}/pipelines`,
-//! `…/runs/{run_id}`, `…/failed-records`.
+//! `…/runs/{run_id}`, `…/failed-records`, `…/alerts`.
 
+use tandem_shared::api::alerts::Alert;
 use tandem_shared::api::failed_records::{FailedRecord, FailedRecordsActed, IgnoreRequest, ReplayRequest};
 use tandem_shared::api::pipelines::{CreatePipelineRequest, Pipeline, RunPipelineRequest, UpdatePipelineRequest};
-use tandem_shared::api::runs::{RecordEvent, Run};
-use tandem_shared::ids::{PipelineId, RunId, TenantId};
+use tandem_shared::api::runs::{DecideHeldDeletesRequest, HeldDelete, RecordEvent, Run};
+use tandem_shared::ids::{AlertId, PipelineId, RunId, TenantId};
 
 use super::{ApiFailure, Method, On401, get, patch, post, send, url};
 
@@ -92,4 +93,31 @@ pub async fn replay(tenant_id: TenantId, request: &ReplayRequest) -> Result<Fail
 /// Sets the chosen failed records aside, with the reason (kept and audited).
 pub async fn ignore(tenant_id: TenantId, request: &IgnoreRequest) -> Result<FailedRecordsActed, ApiFailure> {
     post(&format!("/tenants/{tenant_id}/failed-records/ignore"), request).await
+}
+
+/// The tenant's alerts, newest first.
+pub async fn alerts(tenant_id: TenantId) -> Result<Vec<Alert>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/alerts?limit=200")).await
+}
+
+pub async fn acknowledge(tenant_id: TenantId, id: AlertId) -> Result<Alert, ApiFailure> {
+    super::post_empty(&format!("/tenants/{tenant_id}/alerts/{id}/acknowledge")).await
+}
+
+/// Deletions of the pipeline held for approval, and those decided.
+pub async fn held_deletes(tenant_id: TenantId, id: PipelineId) -> Result<Vec<HeldDelete>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/pipelines/{id}/held-deletes")).await
+}
+
+/// Approves (applied by a run that starts at once) or rejects held deletions.
+pub async fn decide_held_deletes(
+    tenant_id: TenantId,
+    id: PipelineId,
+    request: &DecideHeldDeletesRequest,
+) -> Result<Vec<HeldDelete>, ApiFailure> {
+    post(
+        &format!("/tenants/{tenant_id}/pipelines/{id}/held-deletes/decide"),
+        request,
+    )
+    .await
 }

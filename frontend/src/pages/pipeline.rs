@@ -1,19 +1,23 @@
 //! `/t/:tenant_id/pipelines/:pipeline_id`: one pipeline's sync history. Its runs with their
-//! trigger, counts, API calls and duration, newest first; a running one shows its progress
-//! (refreshed every two seconds while it runs) and when it will finish; picking a run shows what
-//! happened to each record.
-
-use std::time::Duration;
+//! trigger, counts, API calls and duration, newest first; a running one shows its progress and
+//! when it will finish, kept current by server-sent events; picking a run shows what happened to
+//! each record.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
-use tandem_shared::api::runs::{RecordEvent, RecordOutcome, Run, RunStatus};
-use tandem_shared::ids::{PipelineId, RunId};
+use send_wrapper::SendWrapper;
+use tandem_shared::api::runs::{
+    DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, RecordOutcome, Run, RunStatus,
+};
+use tandem_shared::ids::{HeldDeleteId, PipelineId, RunId};
 use uuid::Uuid;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 
 use super::pipelines::{object_label, route_label, status_label};
 use super::tenant::use_tenant;
-use crate::api;
+use crate::api::{self, ApiFailure};
 use crate::components::{EmptyState, ErrorBanner, Loading, browser_now, format_time, relative_time};
 
 fn duration_label(ms: Option<i64>) -> String {
@@ -76,23 +80,60 @@ pub fn PipelinePage() -> impl IntoView {
         async move { api::sync::runs(tenant_id, id).await }
     });
     let selected = RwSignal::new(None::<RunId>);
-    // A run is under way, or the first one is about to start.
-    let running = Memo::new(move |_| {
-        runs.get()
-            .and_then(Result::ok)
-            .is_some_and(|list| list.is_empty() || list.iter().any(|r| r.status == RunStatus::Running))
-    });
-    // Meanwhile its counts and progress are read again every two seconds.
-    if let Ok(handle) = set_interval_with_handle(
-        move || {
-            if running.get_untracked() {
-                runs.refetch();
+    // The server sends the runs again whenever one starts, moves on or ends (server-sent
+    // events): counts and progress bars stay current without reloading.
+    let live = RwSignal::new(None::<Vec<Run>>);
+    Effect::new(move |_| {
+        live.set(None);
+        let url = format!(
+            "{}/tenants/{}/pipelines/{}/runs/stream",
+            api::API,
+            tenant.id.get(),
+            id.get()
+        );
+        let Ok(source) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        let on_runs = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            if let Some(runs) = event
+                .data()
+                .as_string()
+                .and_then(|text| serde_json::from_str::<Vec<Run>>(&text).ok())
+            {
+                live.set(Some(runs));
             }
-        },
-        Duration::from_secs(2),
-    ) {
-        on_cleanup(move || handle.clear());
-    }
+        });
+        if source
+            .add_event_listener_with_callback("runs", on_runs.as_ref().unchecked_ref())
+            .is_err()
+        {
+            source.close();
+            return;
+        }
+        let open = SendWrapper::new((source, on_runs));
+        on_cleanup(move || {
+            let (source, _listener) = open.take();
+            source.close();
+        });
+    });
+    // A run that ends may have paused the pipeline (too many failures): read its status again.
+    let finished = Memo::new(move |_| {
+        live.with(|runs| {
+            runs.as_ref()
+                .map_or(0, |list| list.iter().filter(|r| r.status != RunStatus::Running).count())
+        })
+    });
+    Effect::new(move |previous: Option<usize>| {
+        let now = finished.get();
+        if previous.is_some_and(|before| before != now) {
+            pipeline.refetch();
+        }
+        now
+    });
+    let current = Memo::new(move |_| match live.get() {
+        Some(list) => Some(Ok(list)),
+        None => runs.get(),
+    });
 
     let header = move || {
         pipeline.get().map(|result| match result {
@@ -117,7 +158,9 @@ pub fn PipelinePage() -> impl IntoView {
                             ": "
                             {route_label(&p, &list)}
                             " · "
-                            <span class=format!("badge status-{}", p.status.as_str())>{status_label(p.status)}</span>
+                            <span class=format!("badge status-{}", p.status.as_str()) data-testid="pipeline-header-status">
+                                {status_label(p.status)}
+                            </span>
                         </p>
                     </div>
                 }
@@ -127,7 +170,7 @@ pub fn PipelinePage() -> impl IntoView {
     };
 
     let table = move || {
-        match runs.get() {
+        match current.get() {
         None => view! { <Loading label="Loading runs…" /> }.into_any(),
         Some(Err(failure)) => view! {
             <ErrorBanner title="Could not load the runs" failure=failure on_retry=move || runs.refetch() />
@@ -232,7 +275,95 @@ pub fn PipelinePage() -> impl IntoView {
                 {table}
             </section>
             {move || selected.get().map(|run_id| view! { <RunEvents run_id=run_id /> })}
+            <HeldDeletes pipeline_id=id />
         </div>
+    }
+}
+
+/// Deletions a run held because there were more than the pipeline allows: approve (applied at
+/// once) or reject, all or one by one.
+#[component]
+fn HeldDeletes(pipeline_id: Memo<PipelineId>) -> impl IntoView {
+    let tenant = use_tenant();
+    let held = LocalResource::new(move || {
+        let (tenant_id, id) = (tenant.id.get(), pipeline_id.get());
+        async move { api::sync::held_deletes(tenant_id, id).await }
+    });
+    let waiting = Memo::new(move |_| {
+        held.get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|h| h.status == HeldDeleteStatus::Held)
+            .collect::<Vec<HeldDelete>>()
+    });
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiFailure>);
+    let decide = move |approve: bool, ids: Option<Vec<HeldDeleteId>>| {
+        busy.set(true);
+        error.set(None);
+        let (tenant_id, id) = (tenant.id.get_untracked(), pipeline_id.get_untracked());
+        spawn_local(async move {
+            let request = DecideHeldDeletesRequest { approve, ids };
+            match api::sync::decide_held_deletes(tenant_id, id, &request).await {
+                Ok(_) => held.refetch(),
+                Err(failure) => error.set(Some(failure)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <Show when=move || !waiting.with(Vec::is_empty)>
+            <section class="card" aria-labelledby="held-heading" data-testid="held-deletes">
+                <h3 id="held-heading">"Deletions waiting for approval"</h3>
+                <p>
+                    {move || format!(
+                        "{} records were deleted on one side in one go, more than this pipeline deletes without asking. Approve to delete their linked records too, or reject to keep them.",
+                        waiting.with(Vec::len),
+                    )}
+                </p>
+                {move || error.get().map(|failure| view! { <ErrorBanner title="Could not decide" failure=failure /> })}
+                <Show when=move || tenant.can_write.get()>
+                    <div class="form-actions">
+                        <button type="button" class="button danger" data-testid="approve-all" disabled=move || busy.get() on:click=move |_| decide(true, None)>
+                            "Approve all"
+                        </button>
+                        <button type="button" class="button secondary" data-testid="reject-all" disabled=move || busy.get() on:click=move |_| decide(false, None)>
+                            "Reject all"
+                        </button>
+                    </div>
+                </Show>
+                <ul class="held-list">
+                    {move || {
+                        waiting
+                            .get()
+                            .into_iter()
+                            .map(|h| {
+                                let id = h.id;
+                                view! {
+                                    <li data-testid="held-delete">
+                                        <code>{h.record_id.clone()}</code>
+                                        {format!(" deleted in the {}", if h.side.as_str() == "source" { "source" } else { "target" })}
+                                        " "
+                                        <span class="muted small">{relative_time(&h.at, &browser_now())}</span>
+                                        <Show when=move || tenant.can_write.get()>
+                                            " "
+                                            <button type="button" class="button secondary small" disabled=move || busy.get() on:click=move |_| decide(true, Some(vec![id]))>
+                                                "Approve"
+                                            </button>
+                                            " "
+                                            <button type="button" class="button secondary small" disabled=move || busy.get() on:click=move |_| decide(false, Some(vec![id]))>
+                                                "Reject"
+                                            </button>
+                                        </Show>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </section>
+        </Show>
     }
 }
 

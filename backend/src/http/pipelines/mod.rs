@@ -11,6 +11,7 @@ pub mod mapping_save;
 pub mod mapping_validate;
 pub mod run;
 pub mod runs;
+pub mod runs_stream;
 pub mod update;
 
 use serde::Deserialize;
