@@ -46,6 +46,7 @@ async function shotFromTop(page: Page, name: string) {
 
 test('a pipeline from the app to HubSpot: create, watch the run, fix and replay a failed record', async ({
   page,
+  errorWatch,
 }) => {
   test.setTimeout(120_000);
   await logIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
@@ -212,4 +213,27 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
   await shotFromTop(page, 'alerts');
   await alert.getByTestId('acknowledge').click();
   await expect(alert).toHaveAttribute('data-open', 'false');
+
+  // Settings: a bad value is refused naming the field; good ones are kept.
+  errorWatch.allow(`/api/v1/tenants/${tenant.id}/pipelines/${pipelineId}`, 400);
+  await alert.getByRole('link', { name: 'Open the pipeline' }).click();
+  const settings = page.getByTestId('settings-form');
+  await settings.getByLabel('Poll every (minutes)').fill('often');
+  await settings.getByTestId('save-settings').click();
+  await expect(page.getByTestId('settings-problem')).toContainText('Poll every (minutes): "often" is not a number');
+  await settings.getByLabel('Poll every (minutes)').fill('0');
+  await settings.getByTestId('save-settings').click();
+  await expect(settings.getByTestId('error-banner')).toContainText('0 is not between 1 and 1440 minutes');
+  await settings.getByLabel('Poll every (minutes)').fill('15');
+  await settings.getByLabel('Daily reconciliation at (UTC)').fill('02:30');
+  await settings.getByLabel('Hold deletions above (records)').fill('50');
+  await settings.getByLabel('A record to create already exists').selectOption('merge_target');
+  await settings.getByTestId('save-settings').click();
+  await expect(page.getByTestId('settings-saved')).toBeVisible();
+  await shotFromTop(page, 'pipeline-settings');
+  await page.reload();
+  await expect(settings.getByLabel('Poll every (minutes)')).toHaveValue('15');
+  await expect(settings.getByLabel('Daily reconciliation at (UTC)')).toHaveValue('02:30');
+  await expect(settings.getByLabel('Hold deletions above (records)')).toHaveValue('50');
+  await expect(settings.getByLabel('A record to create already exists')).toHaveValue('merge_target');
 });

@@ -11,6 +11,7 @@ pub mod home;
 pub mod login;
 pub mod not_found;
 pub mod pipeline;
+pub mod pipeline_settings;
 pub mod pipelines;
 pub mod tenant;
 pub mod tenants;

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
+use super::pipeline_settings::PipelineSettingsForm;
 use super::pipelines::{object_label, route_label, status_label};
 use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure};
@@ -68,6 +69,11 @@ pub fn PipelinePage() -> impl IntoView {
             .unwrap_or(PipelineId(Uuid::nil()))
     });
     let pipeline = LocalResource::new(move || {
+        let (tenant_id, id) = (tenant.id.get(), id.get());
+        async move { api::sync::pipeline(tenant_id, id).await }
+    });
+    // The settings form reads the pipeline once: runs ending refetch the header, not the form.
+    let settings_source = LocalResource::new(move || {
         let (tenant_id, id) = (tenant.id.get(), id.get());
         async move { api::sync::pipeline(tenant_id, id).await }
     });
@@ -276,6 +282,12 @@ pub fn PipelinePage() -> impl IntoView {
             </section>
             {move || selected.get().map(|run_id| view! { <RunEvents run_id=run_id /> })}
             <HeldDeletes pipeline_id=id />
+            {move || {
+                settings_source
+                    .get()
+                    .and_then(Result::ok)
+                    .map(|p| view! { <PipelineSettingsForm pipeline=p on_saved=Callback::new(move |_| pipeline.refetch()) /> })
+            }}
         </div>
     }
 }
