@@ -123,6 +123,10 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
     'failed',
   );
   await expect(page.locator('[data-testid="run-event"][data-outcome="created"]')).toHaveCount(4);
+  // Its calls to HubSpot, with their attempt numbers; no token in any path.
+  await expect(page.getByTestId('callout-summary')).toContainText(/\d+ calls, \d+ of them retries/);
+  await expect(page.getByTestId('callout').filter({ hasText: 'POST /crm/v3/objects/contacts/batch/upsert' })).toHaveCount(1);
+  await expect(page.getByTestId('run-callouts')).not.toContainText(/pat-|Bearer/);
   await shotFromTop(page, 'pipeline-history');
   expect(await hubspotContacts(page.request, 'ada@pipeline-works.example')).toHaveLength(1);
 

@@ -4,7 +4,7 @@
 use tandem_shared::api::alerts::Alert;
 use tandem_shared::api::failed_records::{FailedRecord, FailedRecordsActed, IgnoreRequest, ReplayRequest};
 use tandem_shared::api::pipelines::{CreatePipelineRequest, Pipeline, RunPipelineRequest, UpdatePipelineRequest};
-use tandem_shared::api::runs::{DecideHeldDeletesRequest, HeldDelete, RecordEvent, Run};
+use tandem_shared::api::runs::{Callout, DecideHeldDeletesRequest, HeldDelete, RecordEvent, Run};
 use tandem_shared::ids::{AlertId, PipelineId, RunId, TenantId};
 
 use super::{ApiFailure, Method, On401, get, patch, post, send, url};
@@ -120,4 +120,9 @@ pub async fn decide_held_deletes(
         request,
     )
     .await
+}
+
+/// Every CRM call of a run, retries included, oldest first.
+pub async fn run_callouts(tenant_id: TenantId, id: RunId) -> Result<Vec<Callout>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/runs/{id}/callouts?limit=500")).await
 }

@@ -423,8 +423,8 @@ fn RunEvents(run_id: RunId) -> impl IntoView {
                                             {outcome_label(event.outcome)}
                                         </span>
                                     </td>
-                                    <td><code>{event.source_id.unwrap_or_default()}</code></td>
-                                    <td><code>{event.target_id.unwrap_or_default()}</code></td>
+                                    <td>{event.source_id.map(|id| view! { <code>{id}</code> })}</td>
+                                    <td>{event.target_id.map(|id| view! { <code>{id}</code> })}</td>
                                     <td class="break small">{detail}</td>
                                 </tr>
                             }
@@ -440,6 +440,75 @@ fn RunEvents(run_id: RunId) -> impl IntoView {
         <section class="card" aria-labelledby="events-heading" data-testid="run-detail">
             <h3 id="events-heading">"Records of the run"</h3>
             {body}
+            <RunCallouts run_id=run_id />
         </section>
+    }
+}
+
+/// The run's calls to the CRM: method, path (never a secret), status, duration and attempt.
+#[component]
+fn RunCallouts(run_id: RunId) -> impl IntoView {
+    let tenant = use_tenant();
+    let callouts = LocalResource::new(move || {
+        let tenant_id = tenant.id.get();
+        async move { api::sync::run_callouts(tenant_id, run_id).await }
+    });
+    let body = move || {
+        match callouts.get() {
+        None => view! { <Loading label="Loading the run's CRM calls…" /> }.into_any(),
+        Some(Err(failure)) => view! {
+            <ErrorBanner title="Could not load the run's CRM calls" failure=failure on_retry=move || callouts.refetch() />
+        }
+        .into_any(),
+        Some(Ok(list)) if list.is_empty() => view! {
+            <EmptyState message="This run made no call to the CRM." />
+        }
+        .into_any(),
+        Some(Ok(list)) => {
+            let retries = list.iter().filter(|c| c.attempt > 1).count();
+            view! {
+                <p class="small" data-testid="callout-summary">
+                    {format!("{} calls, {retries} of them retries.", list.len())}
+                </p>
+                <div class="table-wrap">
+                    <table data-testid="run-callouts">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Call"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Attempt"</th>
+                                <th scope="col">"Duration"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {list
+                                .into_iter()
+                                .map(|call| {
+                                    let status = match (call.status, &call.error_kind) {
+                                        (Some(status), _) => status.to_string(),
+                                        (None, Some(kind)) => format!("no answer ({kind})"),
+                                        (None, None) => "no answer".to_string(),
+                                    };
+                                    view! {
+                                        <tr data-testid="callout">
+                                            <td><code class="break">{format!("{} {}", call.method, call.path)}</code></td>
+                                            <td>{status}</td>
+                                            <td>{call.attempt}</td>
+                                            <td class="nowrap">{duration_label(Some(call.duration_ms))}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }
+    }
+    };
+    view! {
+        <h4>"Calls to the CRM"</h4>
+        {body}
     }
 }
