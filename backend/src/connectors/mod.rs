@@ -6,6 +6,7 @@ pub mod callout;
 pub mod catalogue;
 mod error;
 pub mod hubspot;
+pub mod line_items;
 pub mod salesforce;
 pub mod types;
 
@@ -153,6 +154,30 @@ pub trait Connector: Send + Sync {
             status: 501,
             message: format!("Tandem does not read touch-points from {} yet", self.provider().name),
         })
+    }
+}
+
+/// Gives records what the CRM keeps in related records, where `fields` (what a mapping reads)
+/// asks for it: appointments their contact's details ([`Connector::with_contacts`]), deals their
+/// line items with `item_fields` ([`Connector::with_line_items`]). What a run and a mapping
+/// preview both read records through.
+pub async fn fill_related(
+    connector: &dyn Connector,
+    credential: &Credential,
+    kind: ObjectKind,
+    records: &mut [Record],
+    fields: &[String],
+    item_fields: &[String],
+) -> Result<(), ConnectorError> {
+    let asks = |field: &str| fields.iter().any(|f| f == field);
+    match kind {
+        ObjectKind::Appointment if asks(APPOINTMENT_CONTACT) => {
+            connector.with_contacts(credential, kind, records).await
+        }
+        ObjectKind::Deal if asks(DEAL_LINE_ITEMS) => {
+            connector.with_line_items(credential, kind, records, item_fields).await
+        }
+        _ => Ok(()),
     }
 }
 

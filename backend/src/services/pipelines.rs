@@ -16,7 +16,7 @@ use super::ServiceError;
 use super::access::{self, Need};
 use super::audit::{self, Actor, Change};
 use crate::auth::Principal;
-use crate::connectors::{APPOINTMENT_CONTACT, ConnectorError, DEAL_LINE_ITEMS, ObjectKind, ObjectMeta, catalogue};
+use crate::connectors::{ConnectorError, DEAL_LINE_ITEMS, ObjectKind, ObjectMeta, catalogue};
 use crate::domain::FieldError;
 use crate::mapping::{self, Mapping};
 use crate::repo::pipelines::{self, NewPipeline, StoredPipeline};
@@ -698,14 +698,15 @@ pub async fn preview(
                     };
                     // As a run reads it: with its contact's details, or its line items.
                     let mut records: Vec<_> = record.into_iter().collect();
-                    if fields.iter().any(|f| f == APPOINTMENT_CONTACT) {
-                        connector.with_contacts(&credential, kind, &mut records).await?;
-                    }
-                    if fields.iter().any(|f| f == DEAL_LINE_ITEMS) {
-                        connector
-                            .with_line_items(&credential, kind, &mut records, &item_fields)
-                            .await?;
-                    }
+                    crate::connectors::fill_related(
+                        &*connector,
+                        &credential,
+                        kind,
+                        &mut records,
+                        &fields,
+                        &item_fields,
+                    )
+                    .await?;
                     Ok(records.pop())
                 }
             })

@@ -53,48 +53,38 @@ pub struct CrmSide {
 }
 
 impl CrmSide {
-    /// Gives records what the CRM keeps in related records, where `mapping` reads it:
-    /// appointments their contact's details (`Connector::with_contacts`), deals their line items
-    /// (`Connector::with_line_items`). One or two calls a page.
+    /// Gives records what the CRM keeps in related records, where `mapping` reads it (see
+    /// `connectors::fill_related`): one or two calls a page, none when it reads nothing related.
     pub async fn with_related(
         &self,
         mapping: Option<&FlowMapping>,
         records: Vec<crate::connectors::Record>,
     ) -> Result<Vec<crate::connectors::Record>, super::crm::CallError> {
         use crate::connectors::{APPOINTMENT_CONTACT, DEAL_LINE_ITEMS};
-        let reads = |field: &str| mapping.is_some_and(|m| m.compiled.source_fields().contains(&field));
-        let kind = self.kind;
-        let enrich = match kind {
-            ObjectKind::Appointment => reads(APPOINTMENT_CONTACT),
-            ObjectKind::Deal => reads(DEAL_LINE_ITEMS),
-            _ => false,
+        let Some(mapping) = mapping else { return Ok(records) };
+        let fields: Vec<String> = mapping.compiled.source_fields().iter().map(|f| f.to_string()).collect();
+        let related = match self.kind {
+            ObjectKind::Appointment => APPOINTMENT_CONTACT,
+            ObjectKind::Deal => DEAL_LINE_ITEMS,
+            _ => return Ok(records),
         };
-        if !enrich || records.is_empty() {
+        if records.is_empty() || !fields.iter().any(|f| f == related) {
             return Ok(records);
         }
         let item_fields: Vec<String> = mapping
-            .map(|m| {
-                m.compiled
-                    .list_source_fields(DEAL_LINE_ITEMS)
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+            .compiled
+            .list_source_fields(DEAL_LINE_ITEMS)
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        let kind = self.kind;
         self.client
             .call(|credential| {
                 let connector = self.client.connector.clone();
-                let mut batch = records.clone();
-                let item_fields = item_fields.clone();
+                let (mut batch, fields, item_fields) = (records.clone(), fields.clone(), item_fields.clone());
                 async move {
-                    match kind {
-                        ObjectKind::Deal => {
-                            connector
-                                .with_line_items(&credential, kind, &mut batch, &item_fields)
-                                .await?
-                        }
-                        _ => connector.with_contacts(&credential, kind, &mut batch).await?,
-                    }
+                    crate::connectors::fill_related(&*connector, &credential, kind, &mut batch, &fields, &item_fields)
+                        .await?;
                     Ok(batch)
                 }
             })

@@ -599,3 +599,32 @@ impl WebhookSink {
         self.received.lock().unwrap().clone()
     }
 }
+
+/// Every record of `kind` in a CRM account, read through the connector's changed-since pages
+/// (waiting out rate limits), each once.
+pub async fn crm_records(
+    connector: &dyn tandem::connectors::Connector,
+    credential: &tandem::connectors::Credential,
+    kind: tandem::connectors::ObjectKind,
+    fields: &[&str],
+) -> Vec<tandem::connectors::Record> {
+    use tandem::connectors::ConnectorError;
+    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    let mut cursor = None;
+    let mut seen = std::collections::BTreeMap::new();
+    loop {
+        let page = loop {
+            match connector.changes(credential, kind, cursor.as_ref(), &fields, 200).await {
+                Err(ConnectorError::RateLimited { wait, .. }) => tokio::time::sleep(wait).await,
+                other => break other.unwrap(),
+            }
+        };
+        for record in page.records {
+            seen.insert(record.id.clone(), record);
+        }
+        cursor = page.cursor;
+        if !page.more {
+            return seen.into_values().collect();
+        }
+    }
+}

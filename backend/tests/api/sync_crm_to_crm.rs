@@ -6,38 +6,14 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::json;
 use tandem::connectors::hubspot::HubSpotConnector;
 use tandem::connectors::salesforce::SalesforceConnector;
-use tandem::connectors::{ChangeCursor, Connector, ConnectorError, Credential, ObjectKind, Record};
+use tandem::connectors::{Connector, ObjectKind, Record};
 use tandem_shared::api::runs::{Callout, RunStatus};
 
 use crate::db_tests;
-use crate::helpers::{Backend, connect_sandbox, spawn_app};
+use crate::helpers::{Backend, connect_sandbox, crm_records, spawn_app};
 use crate::sync::Synced;
 
 db_tests!(hubspot_contacts_migrate_to_salesforce_in_batches_once);
-
-async fn everything(connector: &dyn Connector, credential: &Credential, fields: &[&str]) -> Vec<Record> {
-    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-    let mut cursor: Option<ChangeCursor> = None;
-    let mut seen: BTreeMap<String, Record> = BTreeMap::new();
-    loop {
-        let page = loop {
-            match connector
-                .changes(credential, ObjectKind::Contact, cursor.as_ref(), &fields, 200)
-                .await
-            {
-                Err(ConnectorError::RateLimited { wait, .. }) => tokio::time::sleep(wait).await,
-                other => break other.unwrap(),
-            }
-        };
-        for record in page.records {
-            seen.insert(record.id.clone(), record);
-        }
-        cursor = page.cursor;
-        if !page.more {
-            return seen.into_values().collect();
-        }
-    }
-}
 
 async fn hubspot_contacts_migrate_to_salesforce_in_batches_once(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -68,7 +44,7 @@ async fn hubspot_contacts_migrate_to_salesforce_in_batches_once(backend: Backend
     assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
     let hubspot_credential = t.hubspot().await;
     let hubspot = HubSpotConnector::new(reqwest::Client::new());
-    let contacts = everything(&hubspot, &hubspot_credential, &["email"]).await;
+    let contacts = crm_records(&hubspot, &hubspot_credential, ObjectKind::Contact, &["email"]).await;
     assert_eq!(run.counts.created + run.counts.failed, contacts.len() as i64, "{run:?}");
     assert!(run.counts.created >= 20, "{run:?}");
 
@@ -76,11 +52,16 @@ async fn hubspot_contacts_migrate_to_salesforce_in_batches_once(backend: Backend
     let org = format!("{}-sandbox", t.tenant.slug);
     let salesforce_credential = t.sandbox.salesforce_credential(&org).await;
     let sf = SalesforceConnector::new(reqwest::Client::new());
-    let migrated: Vec<Record> = everything(&sf, &salesforce_credential, &["Email", "Tandem_Id__c"])
-        .await
-        .into_iter()
-        .filter(|r| r.fields.get("Tandem_Id__c").is_some_and(|k| !k.is_null()))
-        .collect();
+    let migrated: Vec<Record> = crm_records(
+        &sf,
+        &salesforce_credential,
+        ObjectKind::Contact,
+        &["Email", "Tandem_Id__c"],
+    )
+    .await
+    .into_iter()
+    .filter(|r| r.fields.get("Tandem_Id__c").is_some_and(|k| !k.is_null()))
+    .collect();
     let keys: HashSet<&str> = migrated
         .iter()
         .filter_map(|r| r.fields["Tandem_Id__c"].as_str())

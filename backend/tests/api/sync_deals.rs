@@ -9,12 +9,12 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tandem::connectors::hubspot::HubSpotConnector;
 use tandem::connectors::salesforce::SalesforceConnector;
-use tandem::connectors::{Connector, ConnectorError, Credential, ObjectKind, Record};
+use tandem::connectors::{Connector, Credential, ObjectKind, Record};
 use tandem_shared::api::failed_records::FailedRecord;
 use tandem_shared::api::runs::{RecordEvent, RunStatus};
 
 use crate::db_tests;
-use crate::helpers::{Backend, expect_json, spawn_app};
+use crate::helpers::{Backend, crm_records, expect_json, spawn_app};
 use crate::sync::Synced;
 
 db_tests!(deal_stages_map_to_statuses_both_ways_with_exact_amounts);
@@ -87,12 +87,13 @@ async fn deal_stages_map_to_statuses_both_ways_with_exact_amounts(backend: Backe
     assert_eq!(quoted.fields["dealstage"], "contractsent");
 
     // HubSpot's own deals reach the app: several open stages onto `open`.
-    let all: Vec<Record> = loop {
-        match hubspot.changes(&credential, ObjectKind::Deal, None, &fields, 200).await {
-            Err(ConnectorError::RateLimited { wait, .. }) => tokio::time::sleep(wait).await,
-            other => break other.unwrap().records,
-        }
-    };
+    let all = crm_records(
+        &hubspot,
+        &credential,
+        ObjectKind::Deal,
+        &fields.each_ref().map(String::as_str),
+    )
+    .await;
     let mut statuses: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for deal in all.iter().filter(|d| d.id != won.id && d.id != quoted.id) {
         let stored: Value = expect_json(
@@ -307,13 +308,7 @@ async fn deal_line_items_sync_both_ways_with_products_by_number(backend: Backend
     assert_eq!(run.counts.failed, 0, "{run:?}");
     let credential = t.hubspot().await;
     let hubspot = HubSpotConnector::new(reqwest::Client::new());
-    let seeded: Vec<Record> = loop {
-        let fields = ["dealname", "tandem_id"].map(String::from);
-        match hubspot.changes(&credential, ObjectKind::Deal, None, &fields, 200).await {
-            Err(ConnectorError::RateLimited { wait, .. }) => tokio::time::sleep(wait).await,
-            other => break other.unwrap().records,
-        }
-    };
+    let seeded = crm_records(&hubspot, &credential, ObjectKind::Deal, &["dealname", "tandem_id"]).await;
     let seeded: Vec<&Record> = seeded
         .iter()
         .filter(|d| d.fields.get("tandem_id").is_none_or(Value::is_null))
@@ -455,11 +450,7 @@ async fn opportunity_line_items_sync_with_products_by_code(backend: Backend) {
     let run = t.last_run(&back).await;
     assert_eq!(run.counts.failed, 0, "{run:?}");
     let salesforce = SalesforceConnector::new(reqwest::Client::new());
-    let seeded = salesforce
-        .changes(&credential, ObjectKind::Deal, None, &["Tandem_Id__c".to_string()], 200)
-        .await
-        .unwrap()
-        .records;
+    let seeded = crm_records(&salesforce, &credential, ObjectKind::Deal, &["Tandem_Id__c"]).await;
     let mut with_items = 0;
     for deal in seeded
         .iter()

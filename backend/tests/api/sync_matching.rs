@@ -6,30 +6,15 @@
 
 use serde_json::{Value, json};
 use tandem::connectors::hubspot::HubSpotConnector;
-use tandem::connectors::{Connector, ConnectorError, Credential, ObjectKind, Record};
+use tandem::connectors::{Connector, ObjectKind, Record};
 use tandem_shared::api::failed_records::FailedRecord;
 use tandem_shared::api::runs::{Callout, RecordEvent, RecordOutcome};
 
 use crate::db_tests;
-use crate::helpers::{Backend, expect_json, spawn_app};
+use crate::helpers::{Backend, crm_records, expect_json, spawn_app};
 use crate::sync::Synced;
 
 db_tests!(twins_are_found_and_handled_by_the_duplicate_policy);
-
-async fn read_all(
-    hubspot: &HubSpotConnector,
-    credential: &Credential,
-    kind: ObjectKind,
-    fields: &[&str],
-) -> Vec<Record> {
-    let fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
-    loop {
-        match hubspot.changes(credential, kind, None, &fields, 200).await {
-            Err(ConnectorError::RateLimited { wait, .. }) => tokio::time::sleep(wait).await,
-            other => return other.unwrap().records,
-        }
-    }
-}
 
 fn field<'r>(record: &'r Record, name: &str) -> &'r str {
     record.fields.get(name).and_then(Value::as_str).unwrap_or_default()
@@ -40,7 +25,7 @@ async fn twins_are_found_and_handled_by_the_duplicate_policy(backend: Backend) {
     let t = Synced::new(&app, "Acme Twins", "hubspot").await;
     let credential = t.hubspot().await;
     let hubspot = HubSpotConnector::new(reqwest::Client::new());
-    let contacts = read_all(
+    let contacts = crm_records(
         &hubspot,
         &credential,
         ObjectKind::Contact,
@@ -147,11 +132,11 @@ async fn twins_are_found_and_handled_by_the_duplicate_policy(backend: Backend) {
     assert_eq!(events[0].outcome, RecordOutcome::Updated);
     assert_eq!(events[0].target_id.as_deref(), Some(twin.id.as_str()));
     assert_eq!(events[0].detail["matched"]["id"], twin.id.as_str());
-    let all = read_all(&hubspot, &credential, ObjectKind::Contact, &["email"]).await;
+    let all = crm_records(&hubspot, &credential, ObjectKind::Contact, &["email"]).await;
     assert_eq!(all.len(), contacts.len() + 2, "the two new contacts, and no third");
 
     // Companies match by VAT id (spelled differently), found with a search.
-    let companies = read_all(&hubspot, &credential, ObjectKind::Company, &["name", "vat_id"]).await;
+    let companies = crm_records(&hubspot, &credential, ObjectKind::Company, &["name", "vat_id"]).await;
     let company = companies.iter().find(|c| !field(c, "vat_id").is_empty()).unwrap();
     let vat = field(company, "vat_id");
     let spaced = format!("{} {}", &vat[..2].to_lowercase(), &vat[2..]);

@@ -8,13 +8,13 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tandem::connectors::hubspot::HubSpotConnector;
-use tandem::connectors::{Connector, ConnectorError, ObjectKind, Record};
+use tandem::connectors::{Connector, ObjectKind, Record};
 use tandem::repo::{now_ms, pipelines};
 use tandem_shared::api::pipelines::Pipeline;
 use tandem_shared::api::runs::{HeldDelete, HeldDeleteStatus, RunTrigger};
 
 use crate::db_tests;
-use crate::helpers::{Backend, TestApp, expect_json, spawn_app};
+use crate::helpers::{Backend, TestApp, crm_records, expect_json, spawn_app};
 use crate::sync::Synced;
 
 db_tests!(polls_and_reconciliations_run_on_schedule_and_mass_deletes_wait_for_approval);
@@ -40,16 +40,7 @@ async fn tick(app: &TestApp, pipeline: &Pipeline, reconcile: bool) {
 async fn all_contacts(t: &Synced) -> Vec<Record> {
     let credential = t.hubspot().await;
     let hubspot = HubSpotConnector::new(reqwest::Client::new());
-    let fields = ["email".to_string()];
-    loop {
-        match hubspot
-            .changes(&credential, ObjectKind::Contact, None, &fields, 200)
-            .await
-        {
-            Err(ConnectorError::RateLimited { wait, .. }) => tokio::time::sleep(wait).await,
-            other => break other.unwrap().records,
-        }
-    }
+    crm_records(&hubspot, &credential, ObjectKind::Contact, &["email"]).await
 }
 
 async fn archive(t: &Synced, ids: &[String]) {

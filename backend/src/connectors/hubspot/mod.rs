@@ -926,103 +926,39 @@ impl Connector for HubSpotConnector {
         credential: &Credential,
         deals: &[(String, Vec<Fields>)],
     ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
-        let sku = |item: &Fields| item.get("hs_sku").and_then(Value::as_str).map(str::to_string);
-        let mut skus: Vec<String> = deals
-            .iter()
-            .flat_map(|(_, items)| items.iter())
-            .filter(|item| !item.contains_key("hs_product_id"))
-            .filter_map(sku)
-            .collect();
-        skus.sort();
-        skus.dedup();
+        let linked = |item: &Fields| item.contains_key("hs_product_id");
+        let skus = super::line_items::product_numbers(deals, "hs_sku", linked);
         let products = self.products_by_sku(credential, skus).await?;
-
-        // Each deal's new items, with their product; a SKU HubSpot does not know fails the deal.
-        let mut results: Vec<Result<(), ConnectorError>> = Vec::with_capacity(deals.len());
-        let mut inputs: Vec<Value> = Vec::new();
-        let mut owners: Vec<usize> = Vec::new();
-        for (d, (deal_id, items)) in deals.iter().enumerate() {
-            let mut prepared = Vec::with_capacity(items.len());
-            let mut refused = None;
-            for (i, item) in items.iter().enumerate() {
+        let plan = super::line_items::Replacement::plan(
+            deals,
+            "hs_sku",
+            "HubSpot",
+            &products,
+            linked,
+            |deal_id, item, product| {
                 let mut properties = item.clone();
-                if let Some(sku) = sku(item).filter(|_| !item.contains_key("hs_product_id")) {
-                    match products.get(&sku) {
-                        Some(product) => {
-                            properties.insert("hs_product_id".into(), json!(product));
-                        }
-                        None => {
-                            refused = Some(ConnectorError::Validation {
-                                field: Some(format!("{DEAL_LINE_ITEMS}[{i}].hs_sku")),
-                                code: "UNKNOWN_PRODUCT".into(),
-                                message: format!("no HubSpot product has the SKU {sku:?}"),
-                            });
-                            break;
-                        }
-                    }
+                if let Some(product) = product {
+                    properties.insert("hs_product_id".into(), json!(product));
                 }
-                prepared.push(json!({
+                json!({
                     "properties": properties,
                     "associations": [{
                         "to": { "id": deal_id },
                         "types": [{ "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": LINE_ITEM_TO_DEAL }],
                     }],
-                }));
-            }
-            match refused {
-                Some(error) => results.push(Err(error)),
-                None => {
-                    owners.extend(std::iter::repeat_n(d, prepared.len()));
-                    inputs.extend(prepared);
-                    results.push(Ok(()));
-                }
-            }
-        }
-        let writable: Vec<String> = deals
-            .iter()
-            .zip(&results)
-            .filter(|(_, r)| r.is_ok())
-            .map(|((id, _), _)| id.clone())
-            .collect();
+                })
+            },
+        );
+        let writable: Vec<String> = plan.writable(deals).into_iter().map(str::to_string).collect();
         let old = self.associated(credential, "deals", "line_items", &writable).await?;
-
-        let mut created: Vec<(usize, String)> = Vec::with_capacity(inputs.len());
-        let mut start = 0;
-        for chunk in inputs.chunks(BATCH_MAX) {
-            let written = self
-                .write_batch(credential, ObjectKind::LineItem, "create", chunk.to_vec(), &|_| None)
-                .await?;
-            for (n, result) in written.into_iter().enumerate() {
-                let d = owners[start + n];
-                match result {
-                    Ok(item) => created.push((d, item.id)),
-                    Err(error) => {
-                        if results[d].is_ok() {
-                            results[d] = Err(match error {
-                                ConnectorError::Validation { field, code, message } => ConnectorError::Validation {
-                                    field: field.map(|f| format!("{DEAL_LINE_ITEMS}[].{f}")),
-                                    code,
-                                    message,
-                                },
-                                other => other,
-                            });
-                        }
-                    }
-                }
-            }
-            start += chunk.len();
+        let mut created = Vec::with_capacity(plan.inputs.len());
+        for chunk in plan.inputs.chunks(BATCH_MAX) {
+            created.extend(
+                self.write_batch(credential, ObjectKind::LineItem, "create", chunk.to_vec(), &|_| None)
+                    .await?,
+            );
         }
-        // Failed deals drop what was created of their new items; the others drop their old ones.
-        let mut archive: Vec<String> = created
-            .iter()
-            .filter(|(d, _)| results[*d].is_err())
-            .map(|(_, id)| id.clone())
-            .collect();
-        for ((deal_id, _), result) in deals.iter().zip(&results) {
-            if result.is_ok() {
-                archive.extend(old.get(deal_id).into_iter().flatten().cloned());
-            }
-        }
+        let (results, archive) = plan.settle(created, deals, |deal| old.get(deal).cloned().unwrap_or_default());
         self.delete(credential, ObjectKind::LineItem, &archive).await?;
         Ok(results)
     }

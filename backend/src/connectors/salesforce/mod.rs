@@ -6,6 +6,7 @@
 
 mod errors;
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -227,6 +228,36 @@ impl SalesforceConnector {
             return Ok((status, json));
         }
         Err(errors::classify(status, &bytes))
+    }
+
+    /// The opportunities' line items (with `fields`), by opportunity id, oldest first.
+    async fn line_items_of(
+        &self,
+        credential: &Credential,
+        opportunities: &[String],
+        fields: &[String],
+    ) -> Result<BTreeMap<String, Vec<Record>>, ConnectorError> {
+        let mut by_opportunity: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+        if opportunities.is_empty() {
+            return Ok(by_opportunity);
+        }
+        let mut fields = fields.to_vec();
+        fields.push("OpportunityId".into());
+        for item in self
+            .find_by(
+                credential,
+                ObjectKind::LineItem,
+                "OpportunityId",
+                opportunities,
+                &fields,
+            )
+            .await?
+        {
+            if let Some(opportunity) = item.fields.get("OpportunityId").and_then(Value::as_str) {
+                by_opportunity.entry(opportunity.to_string()).or_default().push(item);
+            }
+        }
+        Ok(by_opportunity)
     }
 
     fn data(path: &str) -> String {
@@ -594,15 +625,12 @@ impl Connector for SalesforceConnector {
             return Ok(());
         }
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        let mut fields = item_fields.to_vec();
-        fields.push("OpportunityId".into());
-        let items = self
-            .find_by(credential, ObjectKind::LineItem, "OpportunityId", &ids, &fields)
-            .await?;
+        let items = self.line_items_of(credential, &ids, item_fields).await?;
         for deal in records.iter_mut() {
             let list: Vec<Value> = items
-                .iter()
-                .filter(|item| item.fields.get("OpportunityId").and_then(Value::as_str) == Some(deal.id.as_str()))
+                .get(&deal.id)
+                .into_iter()
+                .flatten()
                 .map(|item| {
                     item_fields
                         .iter()
@@ -624,16 +652,9 @@ impl Connector for SalesforceConnector {
         credential: &Credential,
         deals: &[(String, Vec<Fields>)],
     ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
-        let code = |item: &Fields| item.get("ProductCode").and_then(Value::as_str).map(str::to_string);
-        let mut codes: Vec<String> = deals
-            .iter()
-            .flat_map(|(_, items)| items.iter())
-            .filter_map(code)
-            .collect();
-        codes.sort();
-        codes.dedup();
-        let products: std::collections::BTreeMap<String, String> = if codes.is_empty() {
-            Default::default()
+        let codes = super::line_items::product_numbers(deals, "ProductCode", |_| false);
+        let products: BTreeMap<String, String> = if codes.is_empty() {
+            BTreeMap::new()
         } else {
             self.find_by(
                 credential,
@@ -647,87 +668,33 @@ impl Connector for SalesforceConnector {
             .filter_map(|p| Some((p.fields.get("ProductCode")?.as_str()?.to_string(), p.id)))
             .collect()
         };
-
-        let mut results: Vec<Result<(), ConnectorError>> = Vec::with_capacity(deals.len());
-        let mut inputs: Vec<Fields> = Vec::new();
-        let mut owners: Vec<usize> = Vec::new();
-        for (d, (deal_id, items)) in deals.iter().enumerate() {
-            let mut prepared = Vec::with_capacity(items.len());
-            let mut refused = None;
-            for (i, item) in items.iter().enumerate() {
+        let plan = super::line_items::Replacement::plan(
+            deals,
+            "ProductCode",
+            "Salesforce",
+            &products,
+            |_| false,
+            |deal_id, item, product| {
+                // ProductCode is the product's, not writable on the line item: the product is.
                 let mut fields = item.clone();
-                if let Some(code) = code(item) {
-                    fields.remove("ProductCode");
-                    match products.get(&code) {
-                        Some(product) => {
-                            fields.insert("Product2Id".into(), json!(product));
-                        }
-                        None => {
-                            refused = Some(ConnectorError::Validation {
-                                field: Some(format!("{DEAL_LINE_ITEMS}[{i}].ProductCode")),
-                                code: "UNKNOWN_PRODUCT".into(),
-                                message: format!("no Salesforce product has the product code {code:?}"),
-                            });
-                            break;
-                        }
-                    }
+                fields.remove("ProductCode");
+                if let Some(product) = product {
+                    fields.insert("Product2Id".into(), json!(product));
                 }
                 fields.insert("OpportunityId".into(), json!(deal_id));
-                prepared.push(fields);
-            }
-            match refused {
-                Some(error) => results.push(Err(error)),
-                None => {
-                    owners.extend(std::iter::repeat_n(d, prepared.len()));
-                    inputs.extend(prepared);
-                    results.push(Ok(()));
-                }
-            }
-        }
-        let writable: Vec<String> = deals
-            .iter()
-            .zip(&results)
-            .filter(|(_, r)| r.is_ok())
-            .map(|((id, _), _)| id.clone())
-            .collect();
-        let old = if writable.is_empty() {
-            Vec::new()
-        } else {
-            self.find_by(
-                credential,
-                ObjectKind::LineItem,
-                "OpportunityId",
-                &writable,
-                &["OpportunityId".into()],
-            )
-            .await?
-        };
-        let created = self.create(credential, ObjectKind::LineItem, &inputs).await?;
-        let mut made: Vec<(usize, String)> = Vec::with_capacity(created.len());
-        for (n, result) in created.into_iter().enumerate() {
-            let d = owners[n];
-            match result {
-                Ok(item) => made.push((d, item.id)),
-                Err(error) if results[d].is_ok() => results[d] = Err(error),
-                Err(_) => {}
-            }
-        }
-        let mut delete: Vec<String> = made
-            .iter()
-            .filter(|(d, _)| results[*d].is_err())
-            .map(|(_, id)| id.clone())
-            .collect();
-        for ((deal_id, _), result) in deals.iter().zip(&results) {
-            if result.is_ok() {
-                delete.extend(
-                    old.iter()
-                        .filter(|item| {
-                            item.fields.get("OpportunityId").and_then(Value::as_str) == Some(deal_id.as_str())
-                        })
-                        .map(|item| item.id.clone()),
-                );
-            }
-        }
+                fields
+            },
+        );
+        let writable: Vec<String> = plan.writable(deals).into_iter().map(str::to_string).collect();
+        let old = self.line_items_of(credential, &writable, &[]).await?;
+        let created = self.create(credential, ObjectKind::LineItem, &plan.inputs).await?;
+        let (results, delete) = plan.settle(created, deals, |deal| {
+            old.get(deal)
+                .into_iter()
+                .flatten()
+                .map(|item| item.id.clone())
+                .collect()
+        });
         self.delete(credential, ObjectKind::LineItem, &delete).await?;
         Ok(results)
     }
