@@ -55,19 +55,16 @@ pub fn FailedRecordsPage() -> impl IntoView {
         let (tenant_id, filter) = (tenant.id.get(), filter.get());
         async move { api::sync::failed_records(tenant_id, &filter).await }
     });
-    // The kinds among open records, for the filter and "replay all of a kind".
-    let all_open = LocalResource::new(move || {
-        let tenant_id = tenant.id.get();
-        async move { api::sync::failed_records(tenant_id, &FailedFilter::default()).await }
-    });
-    let kinds = Memo::new(move |_| {
-        all_open
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|r| r.reason.kind)
-            .collect::<BTreeSet<_>>()
+    // The error kinds seen so far (the first list is every open record), for the filter and
+    // "replay all of a kind"; a kind once seen stays offered.
+    let kinds = RwSignal::new(BTreeSet::<String>::new());
+    Effect::new(move |_| {
+        if let Some(Ok(list)) = records.get() {
+            let seen: Vec<String> = list.into_iter().map(|r| r.reason.kind).collect();
+            if seen.iter().any(|k| !kinds.with_untracked(|known| known.contains(k))) {
+                kinds.update(|known| known.extend(seen));
+            }
+        }
     });
     // Records being synced again: while there are any, everything here is read again every two
     // seconds, so that replayed records leave the list (or come back) without a reload.
@@ -94,7 +91,6 @@ pub fn FailedRecordsPage() -> impl IntoView {
         let now = replaying_count.get();
         if previous.is_some_and(|before| before != now) {
             records.refetch();
-            all_open.refetch();
         }
         now
     });
@@ -127,7 +123,6 @@ pub fn FailedRecordsPage() -> impl IntoView {
                     ticked.set(BTreeSet::new());
                     reason.set(String::new());
                     records.refetch();
-                    all_open.refetch();
                     replaying.refetch();
                 }
                 Err(failure) => error.set(Some(failure)),

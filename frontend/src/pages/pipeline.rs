@@ -72,10 +72,15 @@ pub fn PipelinePage() -> impl IntoView {
         let (tenant_id, id) = (tenant.id.get(), id.get());
         async move { api::sync::pipeline(tenant_id, id).await }
     });
-    // The settings form reads the pipeline once: runs ending refetch the header, not the form.
-    let settings_source = LocalResource::new(move || {
-        let (tenant_id, id) = (tenant.id.get(), id.get());
-        async move { api::sync::pipeline(tenant_id, id).await }
+    // The settings form starts from the pipeline as first loaded: a run ending refetches the
+    // header (its status), which must not reset what someone is typing.
+    let form_source = RwSignal::new(None::<tandem_shared::api::pipelines::Pipeline>);
+    Effect::new(move |_| {
+        if let Some(Ok(loaded)) = pipeline.get()
+            && form_source.with_untracked(|p| p.as_ref().is_none_or(|p| p.id != loaded.id))
+        {
+            form_source.set(Some(loaded));
+        }
     });
     let connections = LocalResource::new(move || {
         let tenant_id = tenant.id.get();
@@ -283,9 +288,8 @@ pub fn PipelinePage() -> impl IntoView {
             {move || selected.get().map(|run_id| view! { <RunEvents run_id=run_id /> })}
             <HeldDeletes pipeline_id=id />
             {move || {
-                settings_source
+                form_source
                     .get()
-                    .and_then(Result::ok)
                     .map(|p| view! { <PipelineSettingsForm pipeline=p on_saved=Callback::new(move |_| pipeline.refetch()) /> })
             }}
         </div>
