@@ -34,6 +34,7 @@ mod sync_live;
 mod sync_mappings;
 mod sync_matching;
 mod sync_policies;
+mod sync_reauth;
 mod sync_triggers;
 mod sync_webhooks;
 mod touch_points;
