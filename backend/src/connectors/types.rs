@@ -107,6 +107,27 @@ pub enum FieldType {
     Id,
 }
 
+impl FieldType {
+    /// The name the API and the mapping editor use (as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Email => "email",
+            FieldType::Phone => "phone",
+            FieldType::Number => "number",
+            FieldType::Currency => "currency",
+            FieldType::Percent => "percent",
+            FieldType::Date => "date",
+            FieldType::DateTime => "date_time",
+            FieldType::Bool => "bool",
+            FieldType::Picklist => "picklist",
+            FieldType::MultiPicklist => "multi_picklist",
+            FieldType::Reference => "reference",
+            FieldType::Id => "id",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PicklistOption {
     pub value: String,

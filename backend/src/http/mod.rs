@@ -162,6 +162,7 @@ pub fn build_app(
                 .service(pipelines::conflicts::list_conflicts)
                 .service(pipelines::held_deletes::list_held_deletes)
                 .service(pipelines::decide_held_deletes::decide_held_deletes)
+                .service(pipelines::mapping_fields::mapping_fields)
                 .service(pipelines::mapping_history::mapping_history)
                 .service(pipelines::mapping_save::mapping_save)
                 .service(pipelines::mapping_validate::mapping_validate)

@@ -2,7 +2,10 @@
 //! pause and resume, run now, save new mapping versions, preview a mapping on a real record.
 
 use serde_json::{Value, json};
-use tandem_shared::api::mappings::{MappingConfig, MappingValidation, PreviewMappingRequest, PreviewResult};
+use tandem_shared::api::mappings::{
+    FieldInfo, FieldOption, MappingConfig, MappingFields, MappingValidation, PreviewMappingRequest, PreviewResult,
+    SideFields,
+};
 use tandem_shared::api::pipelines::{
     ConflictPolicy, CreatePipelineRequest, Endpoint, Flow, MappingVersion, Pipeline, PipelineSettings, PipelineStatus,
     RunPipelineRequest, SaveMappingRequest, SyncDirection, UpdatePipelineRequest,
@@ -560,6 +563,70 @@ pub async fn validate_mapping(
         &request.config,
     )
     .await
+}
+
+/// Both sides' live field lists for one flow, as the mapping editor offers them.
+pub async fn mapping_fields(
+    state: &AppState,
+    principal: &Principal,
+    tenant_id: TenantId,
+    id: PipelineId,
+    flow: Flow,
+) -> Result<MappingFields, ServiceError> {
+    let (tenant, stored) = load(&state.db, principal, tenant_id, id, Need::Read).await?;
+    let flow = flow_of(&stored.pipeline, flow)?;
+    let (from, to) = flow_sides(&stored.pipeline, flow);
+    let object = stored.pipeline.object;
+    Ok(MappingFields {
+        source: side_fields(state, &tenant, from, object).await?,
+        target: side_fields(state, &tenant, to, object).await?,
+    })
+}
+
+/// One side's field list, named for people.
+async fn side_fields(
+    state: &AppState,
+    tenant: &Tenant,
+    endpoint: Endpoint,
+    object: AppObject,
+) -> Result<SideFields, ServiceError> {
+    let system = match endpoint {
+        Endpoint::App => "Tandem app".to_string(),
+        Endpoint::Connection { connection_id } => {
+            let stored = connections::get(state.db.pool(), tenant.id, connection_id)
+                .await?
+                .ok_or(ServiceError::NotFound("connection"))?;
+            let provider = catalogue::provider(&stored.connection.provider)
+                .map_or(stored.connection.provider.clone(), |p| p.name.to_string());
+            format!("{provider} ({})", stored.connection.account_name)
+        }
+    };
+    let meta = side_meta(state, tenant, endpoint, object).await?;
+    Ok(SideFields {
+        system,
+        object: meta.crm_name,
+        fields: meta
+            .fields
+            .into_iter()
+            .map(|f| FieldInfo {
+                field_type: f.field_type.as_str().to_string(),
+                name: f.name,
+                label: f.label,
+                required: f.required,
+                read_only: f.read_only,
+                custom: f.custom,
+                options: f
+                    .options
+                    .into_iter()
+                    .map(|o| FieldOption {
+                        value: o.value,
+                        label: o.label,
+                        active: o.active,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    })
 }
 
 /// Saves a new version of a mapping, once it validates; the next run uses it.

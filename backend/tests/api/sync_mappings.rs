@@ -5,14 +5,17 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tandem_shared::api::mappings::{ConfigErrorCode, MappingValidation, PreviewResult};
+use tandem_shared::api::mappings::{ConfigErrorCode, MappingFields, MappingValidation, PreviewResult};
 use tandem_shared::api::pipelines::MappingVersion;
 
 use crate::db_tests;
 use crate::helpers::{Backend, expect_error, spawn_app};
 use crate::sync::Synced;
 
-db_tests!(mappings_validate_version_and_preview_on_real_records);
+db_tests!(
+    mappings_validate_version_and_preview_on_real_records,
+    mapping_fields_list_both_sides_live
+);
 
 async fn mappings_validate_version_and_preview_on_real_records(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -163,4 +166,70 @@ async fn mappings_validate_version_and_preview_on_real_records(backend: Backend)
     for (theirs, ours) in source_items.iter().zip(&target_items) {
         assert_eq!(ours["product_number"], theirs["hs_sku"]);
     }
+}
+
+/// The mapping editor's field lists: the app's model on one side, HubSpot's live properties on
+/// the other (custom ones marked, picklists with their values, read-only ones marked), and the
+/// reverse flow with the sides swapped; a one-way pipeline has no reverse flow.
+async fn mapping_fields_list_both_sides_live(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = Synced::new(&app, "Acme Fields", "hubspot").await;
+    let two_way = t
+        .create_pipeline(json!({
+            "name": "Contacts both ways",
+            "environment": "sandbox",
+            "object": "contact",
+            "source": { "kind": "app" },
+            "target": { "kind": "connection", "connection_id": t.connection.id },
+            "direction": "two_way",
+        }))
+        .await;
+    let forward: MappingFields = t
+        .admin
+        .get_ok(&t.path(&format!("pipelines/{}/mappings/forward/fields", two_way.id)))
+        .await;
+    assert_eq!(forward.source.system, "Tandem app");
+    assert!(
+        forward.target.system.starts_with("HubSpot ("),
+        "{}",
+        forward.target.system
+    );
+    assert_eq!(forward.target.object, "contacts");
+    let target = |name: &str| forward.target.fields.iter().find(|f| f.name == name).cloned();
+    let stage = target("lifecyclestage").expect("HubSpot's lifecycle stage");
+    assert_eq!(stage.field_type, "picklist");
+    assert!(
+        stage.options.iter().any(|o| o.value == "customer"),
+        "{:?}",
+        stage.options
+    );
+    let tier = target("customer_tier").expect("the portal's custom property");
+    assert!(tier.custom && !tier.options.is_empty());
+    assert!(!target("email").unwrap().custom);
+    assert!(target("lastmodifieddate").is_some_and(|f| f.read_only));
+    assert!(forward.source.fields.iter().any(|f| f.name == "email"));
+
+    let reverse: MappingFields = t
+        .admin
+        .get_ok(&t.path(&format!("pipelines/{}/mappings/reverse/fields", two_way.id)))
+        .await;
+    assert_eq!(reverse.source.object, "contacts");
+    assert_eq!(reverse.target.system, "Tandem app");
+
+    let one_way = t
+        .create_pipeline(json!({
+            "name": "Contacts one way",
+            "environment": "sandbox",
+            "object": "contact",
+            "source": { "kind": "app" },
+            "target": { "kind": "connection", "connection_id": t.connection.id },
+            "direction": "one_way",
+        }))
+        .await;
+    let response = t
+        .admin
+        .get(&t.path(&format!("pipelines/{}/mappings/reverse/fields", one_way.id)))
+        .await;
+    let body = expect_error(response, StatusCode::BAD_REQUEST, "invalid_field").await;
+    assert_eq!(body.field.as_deref(), Some("flow"));
 }

@@ -401,6 +401,53 @@ pub struct PreviewMappingRequest {
     pub record_id: Option<String>,
 }
 
+/// Both sides' live field lists for one flow of a pipeline, for the mapping editor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MappingFields {
+    /// The side the flow reads.
+    pub source: SideFields,
+    /// The side the flow writes.
+    pub target: SideFields,
+}
+
+/// One side's fields: the app's model, or the CRM's own field list (custom fields included).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SideFields {
+    /// Who this side is, for people: `Tandem app`, `HubSpot (Acme portal)`.
+    pub system: String,
+    /// The side's name for the object (`contacts`, `Contact`).
+    pub object: String,
+    pub fields: Vec<FieldInfo>,
+}
+
+/// One field of a side, as its system describes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldInfo {
+    pub name: String,
+    pub label: String,
+    /// `text`, `email`, `phone`, `number`, `currency`, `percent`, `date`, `date_time`, `bool`,
+    /// `picklist`, `multi_picklist`, `reference` or `id`.
+    pub field_type: String,
+    pub required: bool,
+    pub read_only: bool,
+    /// Added by the customer rather than built into the system.
+    pub custom: bool,
+    /// A picklist's values, inactive ones included (and marked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<FieldOption>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldOption {
+    pub value: String,
+    pub label: String,
+    pub active: bool,
+}
+
 /// The outcome of validating a mapping against the target's live field list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

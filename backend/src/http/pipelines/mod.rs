@@ -5,6 +5,7 @@ pub mod delete;
 pub mod get;
 pub mod held_deletes;
 pub mod list;
+pub mod mapping_fields;
 pub mod mapping_history;
 pub mod mapping_preview;
 pub mod mapping_save;
