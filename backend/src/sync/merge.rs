@@ -75,7 +75,18 @@ fn winner(field: &str, rules: &MergeRules<'_>) -> Side {
 }
 
 /// Merges field by field over `fields` (the top-level app fields the CRM holds).
-pub fn merge(app: &Value, crm: &Value, base: Option<&Value>, fields: &[&str], rules: &MergeRules<'_>) -> Merged {
+///
+/// `read_back` is the base written to the CRM and read back through both mappings: with a lossy
+/// mapping (several app values onto one CRM value, a default) the CRM's copy of an unchanged record
+/// maps back to that instead of the base, and is not a change on the CRM's side.
+pub fn merge(
+    app: &Value,
+    crm: &Value,
+    base: Option<&Value>,
+    read_back: Option<&Value>,
+    fields: &[&str],
+    rules: &MergeRules<'_>,
+) -> Merged {
     let mut record = app.as_object().cloned().unwrap_or_default();
     let mut conflicts = Vec::new();
     let (mut app_changed, mut crm_changed) = (false, false);
@@ -87,8 +98,11 @@ pub fn merge(app: &Value, crm: &Value, base: Option<&Value>, fields: &[&str], ru
         }
         let b = base.map(|b| b.get(field));
         let app_moved = b.is_none_or(|b| !same(a, b));
-        let crm_moved = b.is_none_or(|b| !same(c, b));
+        let echoed = read_back.is_some_and(|r| same(c, r.get(field)));
+        let crm_moved = b.is_none_or(|b| !same(c, b)) && !echoed;
         let take_crm = match (app_moved, crm_moved) {
+            // Only the mapping differs: the CRM holds what it was last given.
+            (false, false) => continue,
             (true, false) => false,
             (false, true) => true,
             _ => {
@@ -152,7 +166,7 @@ mod tests {
         let app = json!({"email": "a@x.co", "phone": "+492", "status": "lead", "owner": "kim"});
         let crm = json!({"email": "a@x.co", "phone": "+491", "status": "customer"});
         let policy = ConflictPolicy::default();
-        let merged = merge(&app, &crm, Some(&base), FIELDS, &rules(&policy));
+        let merged = merge(&app, &crm, Some(&base), None, FIELDS, &rules(&policy));
         assert_eq!(
             merged.record,
             json!({"email": "a@x.co", "phone": "+492", "status": "customer", "owner": "kim"})
@@ -167,7 +181,7 @@ mod tests {
         // HubSpot gives numbers back as text; empty and missing are the same.
         let crm = json!({"email": "a@x.co", "phone": "+491", "status": "lead", "owner": ""});
         let policy = ConflictPolicy::default();
-        let merged = merge(&synced, &crm, Some(&synced), FIELDS, &rules(&policy));
+        let merged = merge(&synced, &crm, Some(&synced), None, FIELDS, &rules(&policy));
         assert!(!merged.app_changed && !merged.crm_changed && merged.conflicts.is_empty());
         assert!(same(Some(&json!("19.90")), Some(&json!(19.9))));
         assert!(!same(Some(&json!("01234")), Some(&json!("1234"))));
@@ -180,7 +194,7 @@ mod tests {
         let crm = json!({"phone": "+493", "status": "opportunity"});
 
         let leading_target = ConflictPolicy::Leading { side: Side::Target };
-        let merged = merge(&app, &crm, Some(&base), FIELDS, &rules(&leading_target));
+        let merged = merge(&app, &crm, Some(&base), None, FIELDS, &rules(&leading_target));
         assert_eq!(merged.record, json!({"phone": "+493", "status": "opportunity"}));
         assert_eq!(merged.conflicts.len(), 2);
         assert_eq!(merged.conflicts[0].source_value, json!("+492"));
@@ -189,7 +203,7 @@ mod tests {
         // The CRM wrote last (2,000 > 1,000).
         let last_writer = ConflictPolicy::LastWriterWins;
         assert_eq!(
-            merge(&app, &crm, Some(&base), FIELDS, &rules(&last_writer)).record,
+            merge(&app, &crm, Some(&base), None, FIELDS, &rules(&last_writer)).record,
             json!({"phone": "+493", "status": "opportunity"})
         );
 
@@ -197,7 +211,7 @@ mod tests {
             fields: BTreeMap::from([("status".to_string(), Side::Source)]),
             otherwise: Side::Target,
         };
-        let merged = merge(&app, &crm, Some(&base), FIELDS, &rules(&ownership));
+        let merged = merge(&app, &crm, Some(&base), None, FIELDS, &rules(&ownership));
         assert_eq!(merged.record, json!({"phone": "+493", "status": "customer"}));
         assert!(merged.app_changed && merged.crm_changed);
     }
@@ -207,12 +221,37 @@ mod tests {
         let app = json!({"phone": "+492"});
         let crm = json!({"phone": "+493", "status": "lead"});
         let policy = ConflictPolicy::Leading { side: Side::Source };
-        let merged = merge(&app, &crm, None, FIELDS, &rules(&policy));
+        let merged = merge(&app, &crm, None, None, FIELDS, &rules(&policy));
         assert_eq!(merged.record, json!({"phone": "+492"}));
         assert_eq!(
             merged.conflicts.iter().map(|c| c.field.as_str()).collect::<Vec<_>>(),
             ["phone", "status"]
         );
         assert!(!merged.app_changed && merged.crm_changed);
+    }
+
+    #[test]
+    fn a_lossy_mapping_read_back_is_no_change_but_a_real_edit_is() {
+        // The app's `vip` went to the CRM as `lead` (the table's default) and reads back as `lead`.
+        let base = json!({"email": "a@x.co", "status": "vip"});
+        let read_back = json!({"email": "a@x.co", "status": "lead"});
+        let policy = ConflictPolicy::default();
+        let unchanged = json!({"email": "a@x.co", "status": "lead"});
+        let merged = merge(
+            &base,
+            &unchanged,
+            Some(&base),
+            Some(&read_back),
+            FIELDS,
+            &rules(&policy),
+        );
+        assert!(!merged.app_changed && !merged.crm_changed && merged.conflicts.is_empty());
+        assert_eq!(merged.record, base);
+
+        // Someone makes the contact a customer in the CRM: that comes to the app.
+        let edited = json!({"email": "a@x.co", "status": "customer"});
+        let merged = merge(&base, &edited, Some(&base), Some(&read_back), FIELDS, &rules(&policy));
+        assert!(merged.app_changed && !merged.crm_changed);
+        assert_eq!(merged.record["status"], "customer");
     }
 }

@@ -435,7 +435,18 @@ async fn two_way(ctx: &PageCtx<'_>, out: &mut PageOutput, pairs: Vec<(Incoming, 
             app_modified_at: app.modified_at,
             crm_modified_at: crm_record.modified_at,
         };
-        let merged = merge::merge(&app.fields, &from_crm, link.base.as_ref(), &crm_fields, &rules);
+        let read_back = link.base.as_ref().and_then(|base| {
+            let written = mappings.app_to_crm.compiled.apply(base).ok()?;
+            mappings.crm_to_app.compiled.apply(&written).ok()
+        });
+        let merged = merge::merge(
+            &app.fields,
+            &from_crm,
+            link.base.as_ref(),
+            read_back.as_ref(),
+            &crm_fields,
+            &rules,
+        );
         let (app_id, crm_id) = match app_side {
             Side::Source => (link.source_id.clone(), link.target_id.clone()),
             Side::Target => (link.target_id.clone(), link.source_id.clone()),

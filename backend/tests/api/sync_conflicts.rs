@@ -16,7 +16,10 @@ use crate::db_tests;
 use crate::helpers::{Backend, expect_json, spawn_app};
 use crate::sync::Synced;
 
-db_tests!(both_sides_changed_the_policy_decides_and_it_is_recorded);
+db_tests!(
+    both_sides_changed_the_policy_decides_and_it_is_recorded,
+    a_lossy_mapping_does_not_rewrite_the_app
+);
 
 async fn both_sides_changed_the_policy_decides_and_it_is_recorded(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -154,4 +157,75 @@ async fn both_sides_changed_the_policy_decides_and_it_is_recorded(backend: Backe
     assert_eq!(conflicts.len(), 2, "every resolved conflict stays visible");
     assert_eq!(conflicts[0].policy, "last_writer_wins");
     assert_eq!(conflicts[0].fields[0].winner, Side::Source);
+}
+
+/// The suggested mapping sends the app's unknown status `vip` to HubSpot as `lead` (the table's
+/// default), which maps back as `lead`: that is HubSpot holding what it was given, not a change,
+/// so the app keeps `vip` run after run; a real change in HubSpot still comes back, mapped.
+async fn a_lossy_mapping_does_not_rewrite_the_app(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = Synced::new(&app, "Acme Lossy", "hubspot").await;
+    t.push(
+        "contact",
+        json!([{ "external_id": "v-1", "data": { "email": "vip@acme.example", "last_name": "Important", "status": "vip" } }]),
+    )
+    .await;
+    let pipeline = t
+        .create_pipeline(json!({
+            "name": "Contacts both ways",
+            "environment": "sandbox",
+            "object": "contact",
+            "source": { "kind": "app" },
+            "target": { "kind": "connection", "connection_id": t.connection.id },
+            "direction": "two_way",
+        }))
+        .await;
+    app.run_jobs().await;
+    let history: Vec<RecordEvent> = t.admin.get_ok(&t.path("record-history/v-1")).await;
+    let crm_id = history[0].target_id.clone().expect("created in HubSpot");
+    let credential = t.hubspot().await;
+    let hubspot = HubSpotConnector::new(reqwest::Client::new());
+    let stage = || async {
+        hubspot
+            .get(
+                &credential,
+                ObjectKind::Contact,
+                &crm_id,
+                &["lifecyclestage".to_string()],
+            )
+            .await
+            .unwrap()
+            .unwrap()
+            .fields["lifecyclestage"]
+            .clone()
+    };
+    assert_eq!(stage().await, json!("lead"));
+
+    for _ in 0..2 {
+        t.run_now(&pipeline).await;
+        app.run_jobs().await;
+        let in_app: Value = expect_json(t.app_get("records/contact/v-1").await, StatusCode::OK).await;
+        assert_eq!(in_app["data"]["status"], "vip", "{in_app}");
+        let run = t.last_run(&pipeline).await;
+        assert_eq!((run.counts.updated, run.counts.conflicts), (0, 0), "{run:?}");
+    }
+
+    hubspot
+        .update(
+            &credential,
+            ObjectKind::Contact,
+            &[(
+                crm_id.clone(),
+                BTreeMap::from([("lifecyclestage".to_string(), json!("customer"))]),
+            )],
+        )
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    t.run_now(&pipeline).await;
+    app.run_jobs().await;
+    let in_app: Value = expect_json(t.app_get("records/contact/v-1").await, StatusCode::OK).await;
+    assert_eq!(in_app["data"]["status"], "customer", "{in_app}");
+    assert_eq!(stage().await, json!("customer"));
 }
