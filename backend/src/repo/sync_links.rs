@@ -17,6 +17,8 @@ pub struct Link {
     pub forward_hash: Option<String>,
     pub reverse_hash: Option<String>,
     pub base: Option<Value>,
+    /// Two-way only: the CRM's copy as of the last sync, in the app's model.
+    pub crm_base: Option<Value>,
     pub app_version: Option<i64>,
     pub source_modified_at: Option<i64>,
     pub target_modified_at: Option<i64>,
@@ -30,6 +32,7 @@ struct LinkRow {
     forward_hash: Option<String>,
     reverse_hash: Option<String>,
     base: Option<String>,
+    crm_base: Option<String>,
     app_version: Option<i64>,
     source_modified_at: Option<i64>,
     target_modified_at: Option<i64>,
@@ -49,6 +52,11 @@ impl TryFrom<LinkRow> for Link {
                 .map(|b| serde_json::from_str(&b))
                 .transpose()
                 .map_err(|e| RepoError::Corrupt(format!("link base: {e}")))?,
+            crm_base: row
+                .crm_base
+                .map(|b| serde_json::from_str(&b))
+                .transpose()
+                .map_err(|e| RepoError::Corrupt(format!("link crm_base: {e}")))?,
             app_version: row.app_version,
             source_modified_at: row.source_modified_at,
             target_modified_at: row.target_modified_at,
@@ -57,7 +65,7 @@ impl TryFrom<LinkRow> for Link {
     }
 }
 
-const COLUMNS: &str = "source_id, target_id, forward_hash, reverse_hash, base, app_version, source_modified_at, \
+const COLUMNS: &str = "source_id, target_id, forward_hash, reverse_hash, base, crm_base, app_version, source_modified_at, \
                        target_modified_at, deleted_at";
 
 /// The links of the given ids on one side, by that side's id.
@@ -115,11 +123,12 @@ pub async fn upsert(
             .await?;
         sqlx::query(
             "INSERT INTO sync_links (tenant_id, pipeline_id, source_id, target_id, forward_hash, reverse_hash, base, \
-                                     app_version, source_modified_at, target_modified_at, deleted_at, created_at, \
-                                     last_synced_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
+                                     crm_base, app_version, source_modified_at, target_modified_at, deleted_at, \
+                                     created_at, last_synced_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
              ON CONFLICT (pipeline_id, source_id) DO UPDATE SET target_id = excluded.target_id, \
                forward_hash = excluded.forward_hash, reverse_hash = excluded.reverse_hash, base = excluded.base, \
+               crm_base = excluded.crm_base, \
                app_version = excluded.app_version, source_modified_at = excluded.source_modified_at, \
                target_modified_at = excluded.target_modified_at, deleted_at = excluded.deleted_at, \
                last_synced_at = excluded.last_synced_at",
@@ -131,6 +140,7 @@ pub async fn upsert(
         .bind(&link.forward_hash)
         .bind(&link.reverse_hash)
         .bind(link.base.as_ref().map(Value::to_string))
+        .bind(link.crm_base.as_ref().map(Value::to_string))
         .bind(link.app_version)
         .bind(link.source_modified_at)
         .bind(link.target_modified_at)

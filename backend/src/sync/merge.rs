@@ -76,14 +76,15 @@ fn winner(field: &str, rules: &MergeRules<'_>) -> Side {
 
 /// Merges field by field over `fields` (the top-level app fields the CRM holds).
 ///
-/// `read_back` is the base written to the CRM and read back through both mappings: with a lossy
-/// mapping (several app values onto one CRM value, a default) the CRM's copy of an unchanged record
-/// maps back to that instead of the base, and is not a change on the CRM's side.
+///
+/// `crm_base` is the CRM's copy as of the last sync, in the app's model: with a lossy mapping
+/// (several app values onto one CRM value, a default) it differs from `base`, and a CRM value
+/// equal to it is no change on the CRM's side. Fields it lacks are judged against `base`.
 pub fn merge(
     app: &Value,
     crm: &Value,
     base: Option<&Value>,
-    read_back: Option<&Value>,
+    crm_base: Option<&Value>,
     fields: &[&str],
     rules: &MergeRules<'_>,
 ) -> Merged {
@@ -98,8 +99,10 @@ pub fn merge(
         }
         let b = base.map(|b| b.get(field));
         let app_moved = b.is_none_or(|b| !same(a, b));
-        let echoed = read_back.is_some_and(|r| same(c, r.get(field)));
-        let crm_moved = b.is_none_or(|b| !same(c, b)) && !echoed;
+        let crm_moved = match crm_base.and_then(|cb| cb.get(field)) {
+            Some(last_seen) => !same(c, Some(last_seen)),
+            None => b.is_none_or(|b| !same(c, b)),
+        };
         let take_crm = match (app_moved, crm_moved) {
             // Only the mapping differs: the CRM holds what it was last given.
             (false, false) => continue,
@@ -234,23 +237,16 @@ mod tests {
     fn a_lossy_mapping_read_back_is_no_change_but_a_real_edit_is() {
         // The app's `vip` went to the CRM as `lead` (the table's default) and reads back as `lead`.
         let base = json!({"email": "a@x.co", "status": "vip"});
-        let read_back = json!({"email": "a@x.co", "status": "lead"});
+        let crm_base = json!({"email": "a@x.co", "status": "lead"});
         let policy = ConflictPolicy::default();
         let unchanged = json!({"email": "a@x.co", "status": "lead"});
-        let merged = merge(
-            &base,
-            &unchanged,
-            Some(&base),
-            Some(&read_back),
-            FIELDS,
-            &rules(&policy),
-        );
+        let merged = merge(&base, &unchanged, Some(&base), Some(&crm_base), FIELDS, &rules(&policy));
         assert!(!merged.app_changed && !merged.crm_changed && merged.conflicts.is_empty());
         assert_eq!(merged.record, base);
 
         // Someone makes the contact a customer in the CRM: that comes to the app.
         let edited = json!({"email": "a@x.co", "status": "customer"});
-        let merged = merge(&base, &edited, Some(&base), Some(&read_back), FIELDS, &rules(&policy));
+        let merged = merge(&base, &edited, Some(&base), Some(&crm_base), FIELDS, &rules(&policy));
         assert!(merged.app_changed && !merged.crm_changed);
         assert_eq!(merged.record["status"], "customer");
     }

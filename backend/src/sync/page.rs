@@ -96,6 +96,7 @@ impl PageCtx<'_> {
             forward_hash: None,
             reverse_hash: None,
             base: None,
+            crm_base: None,
             app_version: None,
             source_modified_at: None,
             target_modified_at: None,
@@ -311,12 +312,12 @@ async fn one_way(ctx: &PageCtx<'_>, out: &mut PageOutput, records: Vec<(Incoming
 }
 
 /// The two mappings of a two-way pipeline, by what they turn into what.
-struct TwoWayMappings<'a> {
-    app_to_crm: &'a FlowMapping,
-    crm_to_app: &'a FlowMapping,
+pub(crate) struct TwoWayMappings<'a> {
+    pub app_to_crm: &'a FlowMapping,
+    pub crm_to_app: &'a FlowMapping,
 }
 
-fn two_way_mappings<'a>(plan: &'a Plan) -> Option<TwoWayMappings<'a>> {
+pub(crate) fn two_way_mappings<'a>(plan: &'a Plan) -> Option<TwoWayMappings<'a>> {
     let reverse = plan.reverse.as_ref()?;
     Some(match plan.app_side()? {
         Side::Source => TwoWayMappings {
@@ -435,15 +436,11 @@ async fn two_way(ctx: &PageCtx<'_>, out: &mut PageOutput, pairs: Vec<(Incoming, 
             app_modified_at: app.modified_at,
             crm_modified_at: crm_record.modified_at,
         };
-        let read_back = link.base.as_ref().and_then(|base| {
-            let written = mappings.app_to_crm.compiled.apply(base).ok()?;
-            mappings.crm_to_app.compiled.apply(&written).ok()
-        });
         let merged = merge::merge(
             &app.fields,
             &from_crm,
             link.base.as_ref(),
-            read_back.as_ref(),
+            link.crm_base.as_ref(),
             &crm_fields,
             &rules,
         );
@@ -469,6 +466,7 @@ async fn two_way(ctx: &PageCtx<'_>, out: &mut PageOutput, pairs: Vec<(Incoming, 
         }
         let mut new_link = link.clone();
         new_link.base = Some(merged.record.clone());
+        new_link.crm_base = Some(from_crm.clone());
         if !merged.app_changed && !merged.crm_changed {
             out.unchanged();
             new_link.app_version = app.app_version;

@@ -139,6 +139,12 @@ fn succeeded(ctx: &PageCtx<'_>, out: &mut PageOutput, pending: &Pending, written
     ctx.synced(&mut link, &pending.record, &pending.hash);
     if pending.base.is_some() {
         link.base = pending.base.clone();
+        // What the CRM now holds, as it reads back into the app's model.
+        if let Some(mappings) = super::page::two_way_mappings(ctx.plan)
+            && let Ok(read_back) = mappings.crm_to_app.compiled.apply(&pending.mapped)
+        {
+            link.crm_base = Some(read_back);
+        }
     }
     let (source, target) = (link.source_id.clone(), link.target_id.clone());
     out.links.push(link);
@@ -378,6 +384,8 @@ pub async fn to_app(
         ctx.synced(&mut link, &pending.record, &pending.hash);
         if ctx.plan.two_way() {
             link.base = Some(payload.clone());
+            // Read from the CRM just now, mapped into the app's model.
+            link.crm_base = Some(pending.mapped.clone());
         }
         out.app_writes.push(AppWrite {
             external_id: external_id.clone(),

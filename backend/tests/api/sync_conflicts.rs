@@ -161,7 +161,8 @@ async fn both_sides_changed_the_policy_decides_and_it_is_recorded(backend: Backe
 
 /// The suggested mapping sends the app's unknown status `vip` to HubSpot as `lead` (the table's
 /// default), which maps back as `lead`: that is HubSpot holding what it was given, not a change,
-/// so the app keeps `vip` run after run; a real change in HubSpot still comes back, mapped.
+/// so the app keeps `vip` run after run, and still after the mapping changes; a real change in
+/// HubSpot still comes back, mapped.
 async fn a_lossy_mapping_does_not_rewrite_the_app(backend: Backend) {
     let app = spawn_app(backend).await;
     let t = Synced::new(&app, "Acme Lossy", "hubspot").await;
@@ -210,13 +211,40 @@ async fn a_lossy_mapping_does_not_rewrite_the_app(backend: Backend) {
         assert_eq!((run.counts.updated, run.counts.conflicts), (0, 0), "{run:?}");
     }
 
+    // The mapping changes (vip customers now go to HubSpot as customers) and the contact changes
+    // in the app: HubSpot gets the new stage, and its old one was still no change of HubSpot's.
+    let mut config = serde_json::to_value(&pipeline.forward_mapping.clone().unwrap().config).unwrap();
+    let entries = config["value_tables"]["statuses"]["entries"].as_array_mut().unwrap();
+    let customers = entries.iter_mut().find(|e| e["to"] == "customer").unwrap();
+    customers["from"].as_array_mut().unwrap().push(json!("vip"));
+    let saved = t
+        .admin
+        .request(
+            reqwest::Method::PUT,
+            &t.path(&format!("pipelines/{}/mappings/forward", pipeline.id)),
+            Some(&json!({ "config": config })),
+        )
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    t.push(
+        "contact",
+        json!([{ "external_id": "v-1", "data": { "email": "vip@acme.example", "last_name": "Important", "status": "vip", "job_title": "CEO" } }]),
+    )
+    .await;
+    t.run_now(&pipeline).await;
+    app.run_jobs().await;
+    assert_eq!(stage().await, json!("customer"));
+    let in_app: Value = expect_json(t.app_get("records/contact/v-1").await, StatusCode::OK).await;
+    assert_eq!(in_app["data"]["status"], "vip", "{in_app}");
+
+    // A real change in HubSpot comes back, mapped (opportunity → prospect).
     hubspot
         .update(
             &credential,
             ObjectKind::Contact,
             &[(
                 crm_id.clone(),
-                BTreeMap::from([("lifecyclestage".to_string(), json!("customer"))]),
+                BTreeMap::from([("lifecyclestage".to_string(), json!("opportunity"))]),
             )],
         )
         .await
@@ -226,6 +254,6 @@ async fn a_lossy_mapping_does_not_rewrite_the_app(backend: Backend) {
     t.run_now(&pipeline).await;
     app.run_jobs().await;
     let in_app: Value = expect_json(t.app_get("records/contact/v-1").await, StatusCode::OK).await;
-    assert_eq!(in_app["data"]["status"], "customer", "{in_app}");
-    assert_eq!(stage().await, json!("customer"));
+    assert_eq!(in_app["data"]["status"], "prospect", "{in_app}");
+    assert_eq!(stage().await, json!("opportunity"));
 }
