@@ -1,6 +1,7 @@
-import type { APIRequestContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 
 import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, logIn, shot, test } from './fixtures';
+import { csrfHeaders, hubspotContacts, push } from './sync-helpers';
 
 // From the app to HubSpot and back to a fix, in the browser: a tenant connects the HubSpot
 // sandbox, creates a pipeline on the Pipelines page, watches its first run in the sync history
@@ -9,35 +10,6 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, logIn, shot, test } from './fixtur
 
 const TENANT = { name: 'Pipeline Works', slug: 'pipeline-works' };
 const ACCOUNT = `${TENANT.slug}-sandbox`;
-
-async function csrfHeaders(page: Page): Promise<Record<string, string>> {
-  const session = await page.request.get('/api/v1/auth/session');
-  expect(session.status()).toBe(200);
-  const { csrf_token } = await session.json();
-  return { 'X-CSRF-Token': csrf_token };
-}
-
-/** Pushes contacts as the operator's app does, with the tenant's API key. */
-async function push(request: APIRequestContext, key: string, records: Array<{ id: string; data: object }>) {
-  const response = await request.post('/api/v1/records/contact/batch', {
-    headers: { Authorization: `Bearer ${key}` },
-    data: { records: records.map((r) => ({ external_id: r.id, data: r.data })) },
-  });
-  expect(response.status(), await response.text()).toBe(200);
-}
-
-/** The HubSpot sandbox's contacts with this email. */
-async function hubspotContacts(request: APIRequestContext, email: string): Promise<unknown[]> {
-  const token = await request.post(`/sandbox/_control/hubspot/accounts/${ACCOUNT}/tokens/static`);
-  expect(token.status()).toBe(200);
-  const { access_token } = await token.json();
-  const found = await request.post(`/sandbox/hubspot/${ACCOUNT}/crm/v3/objects/contacts/search`, {
-    headers: { Authorization: `Bearer ${access_token}` },
-    data: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }] },
-  });
-  expect(found.status()).toBe(200);
-  return (await found.json()).results;
-}
 
 async function shotFromTop(page: Page, name: string) {
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -128,7 +100,7 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
   await expect(page.getByTestId('callout').filter({ hasText: 'POST /crm/v3/objects/contacts/batch/upsert' })).toHaveCount(1);
   await expect(page.getByTestId('run-callouts')).not.toContainText(/pat-|Bearer/);
   await shotFromTop(page, 'pipeline-history');
-  expect(await hubspotContacts(page.request, 'ada@pipeline-works.example')).toHaveLength(1);
+  expect(await hubspotContacts(page.request, ACCOUNT, 'ada@pipeline-works.example')).toHaveLength(1);
 
   // Failed records: the reason in plain words, the field, the payloads.
   await page.getByTestId('nav-failed-records').click();
@@ -164,7 +136,7 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
   await expect(page.getByTestId('failed-record')).toHaveCount(1);
   await shotFromTop(page, 'failed-records-resolved');
   await expect
-    .poll(async () => (await hubspotContacts(page.request, 'alan@pipeline-works.example')).length, {
+    .poll(async () => (await hubspotContacts(page.request, ACCOUNT, 'alan@pipeline-works.example')).length, {
       timeout: 30_000,
     })
     .toBe(1);

@@ -22,6 +22,7 @@ use crate::pages::environments::EnvironmentsPage;
 use crate::pages::failed_records::FailedRecordsPage;
 use crate::pages::home::HomePage;
 use crate::pages::login::LoginPage;
+use crate::pages::mapping_editor::MappingEditorPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::pipeline::PipelinePage;
 use crate::pages::pipelines::PipelinesPage;
@@ -147,9 +148,6 @@ pub const TENANT_SECTIONS: [(&str, &str); 4] = [
     ("audit", "Audit log"),
 ];
 
-/// Areas that are planned but not built yet.
-const COMING_SOON: [&str; 1] = ["Mapping editor"];
-
 #[component]
 pub fn App() -> impl IntoView {
     let session = Session::new();
@@ -192,6 +190,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/connections") view=ConnectionsPage />
                         <Route path=path!("/pipelines") view=PipelinesPage />
                         <Route path=path!("/pipelines/:pipeline_id") view=PipelinePage />
+                        <Route path=path!("/pipelines/:pipeline_id/mapping/:flow") view=MappingEditorPage />
                         <Route path=path!("/failed-records") view=FailedRecordsPage />
                         <Route path=path!("/alerts") view=AlertsPage />
                     </ParentRoute>
@@ -568,17 +567,6 @@ fn SideNav() -> impl IntoView {
             <div class="nav-group">
                 <h2 class="nav-heading">"Integrations"</h2>
                 {connections}
-                {COMING_SOON
-                    .into_iter()
-                    .map(|label| {
-                        view! {
-                            <span class="nav-link disabled" aria-disabled="true" data-testid="nav-coming-soon">
-                                {label}
-                                <small>"coming soon"</small>
-                            </span>
-                        }
-                    })
-                    .collect_view()}
             </div>
         })
     };

@@ -163,6 +163,7 @@ fn report_unauthorized(failure: &ApiFailure) {
 enum Method {
     Get,
     Post,
+    Put,
     Patch,
     Delete,
 }
@@ -184,6 +185,7 @@ fn builder(method: Method, url: &str) -> RequestBuilder {
     let builder = match method {
         Method::Get => Request::get(url),
         Method::Post => Request::post(url),
+        Method::Put => Request::put(url),
         Method::Patch => Request::patch(url),
         Method::Delete => Request::delete(url),
     };
@@ -262,6 +264,10 @@ async fn post<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result
 /// A POST without a body (revoke, logout).
 async fn post_empty<T: DeserializeOwned>(path: &str) -> Result<T, ApiFailure> {
     decode(send(Method::Post, &url(path), NO_BODY, On401::EndSession).await?).await
+}
+
+async fn put<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {
+    decode(send(Method::Put, &url(path), Some(body), On401::EndSession).await?).await
 }
 
 async fn patch<B: Serialize, T: DeserializeOwned>(path: &str, body: &B) -> Result<T, ApiFailure> {

@@ -3,11 +3,16 @@
 
 use tandem_shared::api::alerts::Alert;
 use tandem_shared::api::failed_records::{FailedRecord, FailedRecordsActed, IgnoreRequest, ReplayRequest};
-use tandem_shared::api::pipelines::{CreatePipelineRequest, Pipeline, RunPipelineRequest, UpdatePipelineRequest};
+use tandem_shared::api::mappings::{
+    MappingConfig, MappingFields, MappingValidation, PreviewMappingRequest, PreviewResult,
+};
+use tandem_shared::api::pipelines::{
+    CreatePipelineRequest, MappingVersion, Pipeline, RunPipelineRequest, SaveMappingRequest, UpdatePipelineRequest,
+};
 use tandem_shared::api::runs::{Callout, DecideHeldDeletesRequest, HeldDelete, RecordEvent, Run};
 use tandem_shared::ids::{AlertId, PipelineId, RunId, TenantId};
 
-use super::{ApiFailure, Method, On401, get, patch, post, send, url};
+use super::{ApiFailure, Method, On401, get, patch, post, put, send, url};
 
 /// The tenant's pipelines, both environments.
 pub async fn pipelines(tenant_id: TenantId) -> Result<Vec<Pipeline>, ApiFailure> {
@@ -125,4 +130,55 @@ pub async fn decide_held_deletes(
 /// Every CRM call of a run, retries included, oldest first.
 pub async fn run_callouts(tenant_id: TenantId, id: RunId) -> Result<Vec<Callout>, ApiFailure> {
     get(&format!("/tenants/{tenant_id}/runs/{id}/callouts?limit=500")).await
+}
+
+/// `forward` (source to target) or `reverse`.
+fn mapping_path(tenant_id: TenantId, id: PipelineId, flow: &str) -> String {
+    format!("/tenants/{tenant_id}/pipelines/{id}/mappings/{flow}")
+}
+
+/// Both sides' live field lists for a flow (the CRM's are read from the CRM now).
+pub async fn mapping_fields(tenant_id: TenantId, id: PipelineId, flow: &str) -> Result<MappingFields, ApiFailure> {
+    get(&format!("{}/fields", mapping_path(tenant_id, id, flow))).await
+}
+
+/// Every saved version of a flow's mapping, newest first.
+pub async fn mapping_versions(
+    tenant_id: TenantId,
+    id: PipelineId,
+    flow: &str,
+) -> Result<Vec<MappingVersion>, ApiFailure> {
+    get(&mapping_path(tenant_id, id, flow)).await
+}
+
+/// Every problem of an unsaved mapping, each naming its field.
+pub async fn validate_mapping(
+    tenant_id: TenantId,
+    id: PipelineId,
+    flow: &str,
+    config: &MappingConfig,
+) -> Result<MappingValidation, ApiFailure> {
+    let body = SaveMappingRequest { config: config.clone() };
+    post(&format!("{}/validate", mapping_path(tenant_id, id, flow)), &body).await
+}
+
+/// Saves the mapping as a new version (refused with the field at fault when invalid).
+pub async fn save_mapping(
+    tenant_id: TenantId,
+    id: PipelineId,
+    flow: &str,
+    config: &MappingConfig,
+) -> Result<MappingVersion, ApiFailure> {
+    let body = SaveMappingRequest { config: config.clone() };
+    put(&mapping_path(tenant_id, id, flow), &body).await
+}
+
+/// The mapping applied to a real record: the one named, or the most recently changed one.
+pub async fn preview_mapping(
+    tenant_id: TenantId,
+    id: PipelineId,
+    flow: &str,
+    request: &PreviewMappingRequest,
+) -> Result<PreviewResult, ApiFailure> {
+    post(&format!("{}/preview", mapping_path(tenant_id, id, flow)), request).await
 }

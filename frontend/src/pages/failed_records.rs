@@ -325,6 +325,16 @@ fn FailedRecordItem(
     let is_open_status = record.status == FailedRecordStatus::Open;
     let mapping_href = format!("/t/{}/pipelines/{}", tenant.id.get_untracked(), record.pipeline_id);
     let field = record.reason.field.clone();
+    // Jumps to the mapping rule that writes the field at fault.
+    let field_href = field.as_ref().map(|f| {
+        format!(
+            "/t/{}/pipelines/{}/mapping/{}?field={}",
+            tenant.id.get_untracked(),
+            record.pipeline_id,
+            record.flow.as_str(),
+            js_sys::encode_uri_component(f)
+        )
+    });
     let tick_label = format!("Tick {}", record.record_id);
     view! {
         <li class="card failed-item" data-testid="failed-record" data-kind=record.reason.kind.clone()>
@@ -422,6 +432,10 @@ fn FailedRecordItem(
                         <a href=mapping_href.clone() data-testid="pipeline-of-record">
                             "Open its pipeline"
                         </a>
+                        {field_href.clone().map(|href| view! {
+                            " · "
+                            <a href=href data-testid="mapping-of-record">"Open the mapping at this field"</a>
+                        })}
                     </p>
                 </div>
             </Show>

@@ -9,6 +9,7 @@ pub mod environments;
 pub mod failed_records;
 pub mod home;
 pub mod login;
+pub mod mapping_editor;
 pub mod not_found;
 pub mod pipeline;
 pub mod pipeline_settings;

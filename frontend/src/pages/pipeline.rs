@@ -164,6 +164,16 @@ pub fn PipelinePage() -> impl IntoView {
                             {p.environment.label()}
                         </p>
                         <h2 data-testid="pipeline-name">{p.name.clone()}</h2>
+                        <p class="button-row">
+                            <a class="button secondary small" data-testid="edit-mapping" href=format!("/t/{}/pipelines/{}/mapping/forward", p.tenant_id, p.id)>
+                                "Edit mapping"
+                            </a>
+                            {p.reverse_mapping.is_some().then(|| view! {
+                                <a class="button secondary small" data-testid="edit-reverse-mapping" href=format!("/t/{}/pipelines/{}/mapping/reverse", p.tenant_id, p.id)>
+                                    "Edit mapping back"
+                                </a>
+                            })}
+                        </p>
                         <p>
                             <strong>{object_label(p.object)}</strong>
                             ": "
