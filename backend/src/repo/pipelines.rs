@@ -111,6 +111,8 @@ pub struct NewPipeline<'a> {
     pub direction: SyncDirection,
     pub settings: &'a PipelineSettings,
     pub created_by: Option<&'a str>,
+    /// Created paused (no first run) instead of active.
+    pub paused: bool,
     pub now_ms: i64,
 }
 
@@ -124,7 +126,7 @@ pub async fn insert(tx: &mut Tx, new: NewPipeline<'_>) -> Result<PipelineId, Rep
         "INSERT INTO pipelines (id, tenant_id, environment_id, name, object, source_connection_id, \
                                 target_connection_id, direction, settings, status, warnings, next_poll_at, \
                                 created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', '[]', $12, $11, $10, $10)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $13, '[]', $12, $11, $10, $10)",
     )
     .bind(id.to_string())
     .bind(new.tenant_id.to_string())
@@ -139,6 +141,7 @@ pub async fn insert(tx: &mut Tx, new: NewPipeline<'_>) -> Result<PipelineId, Rep
     .bind(new.created_by)
     // The first run is started when the pipeline is created; polls follow it.
     .bind(new.now_ms + i64::from(new.settings.trigger.poll_every_minutes.max(1)) * 60_000)
+    .bind(if new.paused { "paused" } else { "active" })
     .execute(&mut **tx)
     .await
     .map_err(|e| RepoError::duplicate_as(e, "a pipeline with this name in this environment"))?;

@@ -375,6 +375,7 @@ pub async fn create(
             direction: request.direction,
             settings: &request.settings,
             created_by: Some(principal.email()),
+            paused: request.start_paused,
             now_ms: now,
         },
     )
@@ -410,12 +411,15 @@ pub async fn create(
             action: "pipeline.created",
             target_kind: "pipeline",
             target_id: Some(id.to_string()),
-            details: json!({ "name": name, "environment": request.environment, "object": object, "direction": request.direction }),
+            details: json!({ "name": name, "environment": request.environment, "object": object,
+                             "direction": request.direction, "paused": request.start_paused }),
         },
     )
     .await?;
     tx.commit().await?;
-    sync_jobs::trigger(db, &state.queue, tenant.id, id, RunTrigger::Initial).await?;
+    if !request.start_paused {
+        sync_jobs::trigger(db, &state.queue, tenant.id, id, RunTrigger::Initial).await?;
+    }
     get(state, principal, tenant_id, id).await
 }
 

@@ -346,6 +346,7 @@ pub async fn promote(
                         direction: sandbox.direction,
                         settings: &sandbox.settings,
                         created_by: Some(principal.email()),
+                        paused: false,
                         now_ms: now,
                     },
                 )

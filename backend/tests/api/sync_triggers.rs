@@ -10,14 +10,17 @@ use serde_json::{Value, json};
 use tandem::connectors::hubspot::HubSpotConnector;
 use tandem::connectors::{Connector, ObjectKind, Record};
 use tandem::repo::{now_ms, pipelines};
-use tandem_shared::api::pipelines::Pipeline;
+use tandem_shared::api::pipelines::{Pipeline, PipelineStatus};
 use tandem_shared::api::runs::{HeldDelete, HeldDeleteStatus, RunTrigger};
 
 use crate::db_tests;
 use crate::helpers::{Backend, TestApp, crm_records, expect_json, spawn_app};
 use crate::sync::Synced;
 
-db_tests!(polls_and_reconciliations_run_on_schedule_and_mass_deletes_wait_for_approval);
+db_tests!(
+    polls_and_reconciliations_run_on_schedule_and_mass_deletes_wait_for_approval,
+    a_pipeline_created_paused_runs_once_resumed
+);
 
 /// Makes the pipeline's poll (or its reconciliation) due now and lets the scheduler start it.
 async fn tick(app: &TestApp, pipeline: &Pipeline, reconcile: bool) {
@@ -200,4 +203,42 @@ async fn polls_and_reconciliations_run_on_schedule_and_mass_deletes_wait_for_app
     let next = chrono::DateTime::from_timestamp_millis(stored.next_reconcile_at.unwrap()).unwrap();
     assert_eq!(next.format("%H:%M").to_string(), "03:00");
     assert!(next > chrono::Utc::now());
+}
+
+/// Created paused (as the activation wizard does, to check the mapping first): no run starts
+/// until it is resumed, and resuming starts one that syncs what is there.
+async fn a_pipeline_created_paused_runs_once_resumed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = Synced::new(&app, "Acme Paused", "hubspot").await;
+    t.push(
+        "contact",
+        json!([{ "external_id": "p-1", "data": { "email": "paused@acme.example", "last_name": "Waiting" } }]),
+    )
+    .await;
+    let pipeline = t
+        .create_pipeline(json!({
+            "name": "Contacts later",
+            "environment": "sandbox",
+            "object": "contact",
+            "source": { "kind": "app" },
+            "target": { "kind": "connection", "connection_id": t.connection.id },
+            "direction": "one_way",
+            "start_paused": true,
+        }))
+        .await;
+    assert_eq!(pipeline.status, PipelineStatus::Paused);
+    app.run_jobs().await;
+    assert!(t.runs(&pipeline).await.is_empty());
+
+    let resumed = t
+        .admin
+        .patch(
+            &format!("/api/v1/tenants/{}/pipelines/{}", t.tenant.id, pipeline.id),
+            &json!({ "status": "active" }),
+        )
+        .await;
+    assert_eq!(resumed.status(), StatusCode::OK);
+    app.run_jobs().await;
+    let run = t.last_run(&pipeline).await;
+    assert_eq!(run.counts.created, 1, "{run:?}");
 }

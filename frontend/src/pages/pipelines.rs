@@ -388,6 +388,7 @@ fn NewPipelineForm(
             settings: PipelineSettings::default(),
             forward_mapping: None,
             reverse_mapping: None,
+            start_paused: false,
         };
         pending.set(true);
         let tenant_id = tenant.id.get_untracked();

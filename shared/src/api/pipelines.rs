@@ -408,6 +408,10 @@ pub struct CreatePipelineRequest {
     pub forward_mapping: Option<MappingConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverse_mapping: Option<MappingConfig>,
+    /// Create it paused, to be resumed once its mapping is checked (the activation wizard does);
+    /// otherwise its first run starts at once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub start_paused: bool,
 }
 
 /// Changes a pipeline; absent fields stay as they are.
