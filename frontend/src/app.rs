@@ -13,6 +13,7 @@ use tandem_shared::{ErrorCode, Role};
 
 use crate::api::{self, ApiFailure};
 use crate::components::{DemoBadge, ErrorBanner, Loading, RoleBadge};
+use crate::pages::activate::ActivatePage;
 use crate::pages::alerts::AlertsPage;
 use crate::pages::api_docs::ApiDocsPage;
 use crate::pages::api_keys::ApiKeysPage;
@@ -188,6 +189,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/api-keys") view=ApiKeysPage />
                         <Route path=path!("/audit") view=TenantAuditPage />
                         <Route path=path!("/connections") view=ConnectionsPage />
+                        <Route path=path!("/activate") view=ActivatePage />
                         <Route path=path!("/pipelines") view=PipelinesPage />
                         <Route path=path!("/pipelines/:pipeline_id") view=PipelinePage />
                         <Route path=path!("/pipelines/:pipeline_id/mapping/:flow") view=MappingEditorPage />
@@ -548,6 +550,7 @@ fn SideNav() -> impl IntoView {
         let connections = move || {
             match nav_tenant.get() {
             Some(id) => view! {
+                <NavLink href=format!("/t/{id}/activate") label="Activate a CRM" testid="nav-activate" />
                 <NavLink href=format!("/t/{id}/connections") label="Connections" testid="nav-connections" />
                 <NavLink href=format!("/t/{id}/pipelines") label="Pipelines" testid="nav-pipelines" />
                 <NavLink href=format!("/t/{id}/failed-records") label="Failed records" testid="nav-failed-records" />

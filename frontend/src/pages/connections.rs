@@ -130,6 +130,27 @@ pub fn ConnectionsPage() -> impl IntoView {
         let provider = query.with(|q| q.get("connected"));
         if let Some(provider) = provider.filter(|p| !p.is_empty()) {
             let environment = environment.get_untracked();
+            // Connected from the activation wizard: back to it, at the step it left.
+            let tenant_id = tenant.id.get_untracked();
+            if crate::pages::activate::saved_progress(tenant_id).is_some_and(|p| {
+                p.step == crate::pages::activate::Step::Connect && p.provider.as_deref() == Some(provider.as_str())
+            }) {
+                // Not from inside this effect: leaving the page disposes it.
+                let navigate = navigate.clone();
+                set_timeout(
+                    move || {
+                        navigate(
+                            &format!("/t/{tenant_id}/activate"),
+                            NavigateOptions {
+                                replace: true,
+                                ..Default::default()
+                            },
+                        )
+                    },
+                    std::time::Duration::ZERO,
+                );
+                return;
+            }
             just_connected.set(Some(JustConnected { provider, environment }));
             navigate(
                 &page_href(tenant.id.get_untracked(), environment),

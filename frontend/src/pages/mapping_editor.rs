@@ -427,8 +427,8 @@ pub fn MappingEditorPage() -> impl IntoView {
         checking.set(true);
         spawn_local(async move {
             let result = api::sync::validate_mapping(tenant_id, id, &flow, &config).await;
-            // A later edit's check supersedes this one.
-            if draft.revision.get_untracked() == revision {
+            // A later edit's check supersedes this one (and a page left has nothing to show).
+            if draft.revision.try_get_untracked() == Some(revision) {
                 match result {
                     Ok(outcome) => {
                         validation.set(Some(outcome));
@@ -449,7 +449,8 @@ pub fn MappingEditorPage() -> impl IntoView {
         save_failure.set(None);
         set_timeout(
             move || {
-                if draft.revision.get_untracked() == revision {
+                // The page may have been left in the meantime.
+                if draft.revision.try_get_untracked() == Some(revision) {
                     check_now();
                 }
             },
@@ -480,7 +481,11 @@ pub fn MappingEditorPage() -> impl IntoView {
         save_failure.set(None);
         saved_message.set(None);
         spawn_local(async move {
-            match api::sync::save_mapping(tenant_id, id, &flow, &config).await {
+            let outcome = api::sync::save_mapping(tenant_id, id, &flow, &config).await;
+            if saving.try_get_untracked().is_none() {
+                return; // The page was left while saving.
+            }
+            match outcome {
                 Ok(version) => {
                     draft.load(&version.config, Some(version.version));
                     saved_message.set(Some(format!(
@@ -602,7 +607,7 @@ pub fn MappingEditorPage() -> impl IntoView {
                     <div class="form-actions">
                         <button
                             type="button"
-                            class="button"
+                            class="button primary"
                             data-testid="save-mapping"
                             disabled=move || saving.get() || !tenant.can_write.get() || !draft.dirty()
                             on:click=move |_| {
@@ -1452,10 +1457,11 @@ fn Preview(draft: Draft, pipeline_id: Memo<PipelineId>, flow: Memo<String>) -> i
         );
         busy.set(true);
         spawn_local(async move {
-            result.set(Some(
-                api::sync::preview_mapping(tenant_id, pipeline_id, &flow, &request).await,
-            ));
-            busy.set(false);
+            let outcome = api::sync::preview_mapping(tenant_id, pipeline_id, &flow, &request).await;
+            // Nothing to show on a page that was left.
+            if result.try_set(Some(outcome)).is_none() {
+                busy.set(false);
+            }
         });
     };
     view! {

@@ -1,5 +1,6 @@
 //! One module per route.
 
+pub mod activate;
 pub mod alerts;
 pub mod api_docs;
 pub mod api_keys;

@@ -428,6 +428,10 @@ fn NewPipelineForm(
                             >
                                 "Go to connections"
                             </a>
+                            " "
+                            <a class="button primary" data-testid="start-activation" href=move || format!("/t/{}/activate", tenant.id.get())>
+                                "Set it up step by step"
+                            </a>
                         </EmptyState>
                     }
                 }
