@@ -1,4 +1,5 @@
 import { test as base, expect, type Browser, type Page } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 
 import { DEMO_TENANT } from '../constants';
@@ -87,4 +88,16 @@ export async function openDemoTenant(page: Page): Promise<string> {
   const match = /\/t\/([0-9a-f-]{36})\//.exec(page.url());
   if (!match) throw new Error(`no tenant id in ${page.url()}`);
   return match[1];
+}
+
+/** Operator staff other than admins are created with the CLI, against the server's database. */
+export function addOperatorStaff(email: string, role: 'support' | 'sales', password: string) {
+  const bin = process.env.TANDEM_E2E_BIN;
+  const dataDir = process.env.TANDEM_E2E_DATA_DIR;
+  if (!bin || !dataDir) throw new Error('playwright.config.ts sets TANDEM_E2E_BIN and TANDEM_E2E_DATA_DIR');
+  execFileSync(bin, ['user', 'add', '--email', email, '--role', role, '--password-stdin'], {
+    input: `${password}\n`,
+    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_LOG__FILTER: 'error' },
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
 }

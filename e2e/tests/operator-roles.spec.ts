@@ -1,18 +1,4 @@
-import { execFileSync } from 'node:child_process';
-
-import { expect, logIn, openDemoTenant, shot, test } from './fixtures';
-
-/** Operator staff other than admins are created with the CLI, against the server's database. */
-function addOperatorStaff(email: string, role: 'support' | 'sales', password: string) {
-  const bin = process.env.TANDEM_E2E_BIN;
-  const dataDir = process.env.TANDEM_E2E_DATA_DIR;
-  if (!bin || !dataDir) throw new Error('playwright.config.ts sets TANDEM_E2E_BIN and TANDEM_E2E_DATA_DIR');
-  execFileSync(bin, ['user', 'add', '--email', email, '--role', role, '--password-stdin'], {
-    input: `${password}\n`,
-    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_LOG__FILTER: 'error' },
-    stdio: ['pipe', 'ignore', 'inherit'],
-  });
-}
+import { addOperatorStaff, expect, logIn, openDemoTenant, shot, test } from './fixtures';
 
 test('support staff read every tenant but change nothing', async ({ page }) => {
   addOperatorStaff('sam.support@tandem.local', 'support', 'support-password-123');
@@ -23,7 +9,7 @@ test('support staff read every tenant but change nothing', async ({ page }) => {
   await expect(page.getByText('Your role can read tenants but not create them.')).toBeVisible();
 
   await openDemoTenant(page);
-  await expect(page.getByTestId('read-only-note')).toContainText('Support staff can look but not change anything.');
+  await expect(page.getByTestId('read-only-note')).toContainText('Support staff can look, and replay or ignore failed records with a reason');
   await page.getByTestId('nav-users').click();
   await expect(page.getByTestId('users-page')).toBeVisible();
   await expect(page.getByTestId('create-user-form')).toHaveCount(0);

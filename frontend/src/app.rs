@@ -27,6 +27,7 @@ use crate::pages::mapping_editor::MappingEditorPage;
 use crate::pages::not_found::NotFoundPage;
 use crate::pages::pipeline::PipelinePage;
 use crate::pages::pipelines::PipelinesPage;
+use crate::pages::support::SupportPage;
 use crate::pages::tenant::{TenantArea, TenantIndex};
 use crate::pages::tenants::TenantsPage;
 use crate::pages::users::UsersPage;
@@ -171,6 +172,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=Shell>
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("/api-docs") view=ApiDocsPage />
+                    <Route path=path!("/support") view=SupportPage />
                     <Route
                         path=path!("/tenants")
                         view=|| view! { <RequireAuth><TenantsPage /></RequireAuth> }
@@ -487,7 +489,10 @@ fn SideNav() -> impl IntoView {
                     <NavLink href="/tenants".to_string() label="Tenants" testid="nav-tenants" />
                     {matches!(role, Role::OperatorAdmin | Role::Support)
                         .then(|| {
-                            view! { <NavLink href="/audit".to_string() label="Audit log (all)" testid="nav-all-audit" /> }
+                            view! {
+                                <NavLink href="/support".to_string() label="Support search" testid="nav-support" />
+                                <NavLink href="/audit".to_string() label="Audit log (all)" testid="nav-all-audit" />
+                            }
                         })}
                 </div>
             }

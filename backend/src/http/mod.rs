@@ -22,6 +22,7 @@ pub mod pipelines;
 pub mod promotion;
 pub mod records;
 pub mod runs;
+pub mod support;
 pub mod tenants;
 pub mod ui;
 pub mod users;
@@ -135,6 +136,7 @@ pub fn build_app(
                 .service(api_keys::revoke::revoke_api_key)
                 .service(audit::list_tenant::list_tenant_audit)
                 .service(audit::list_all::list_all_audit)
+                .service(support::search::support_search)
                 .service(catalogue::list::list_providers)
                 .service(connections::list::list_connections)
                 .service(connections::authorize::start_connect)

@@ -22,6 +22,7 @@ pub mod login_throttle;
 pub mod oauth_states;
 pub mod pipelines;
 pub mod sessions;
+pub mod support;
 pub mod sync_history;
 pub mod sync_links;
 pub mod tenants;

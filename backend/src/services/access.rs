@@ -3,10 +3,13 @@
 //! | role           | sees                  | may change            |
 //! | -------------- | --------------------- | --------------------- |
 //! | operator_admin | every tenant          | everything            |
-//! | support        | every tenant          | nothing               |
+//! | support        | every tenant          | failed records only   |
 //! | sales          | demo tenants          | demo tenants          |
 //! | admin          | their own tenant      | their own tenant      |
 //! | viewer         | their own tenant      | nothing               |
+//!
+//! Support staff act on sync outcomes (replay or ignore failed records, with a reason that goes to
+//! the audit log) but change no setting.
 //!
 //! A tenant someone cannot see is reported as not found, never as forbidden, so that ids of
 //! other tenants reveal nothing.
@@ -25,6 +28,8 @@ pub enum Need {
     Write,
     /// Reading the tenant's audit log: admins and operator staff, not viewers.
     ReadAudit,
+    /// Acting on sync outcomes (replaying or ignoring failed records): who may write, and support.
+    Operate,
 }
 
 pub fn can_see(principal: &Principal, tenant: &Tenant) -> bool {
@@ -40,6 +45,7 @@ fn allows(role: Role, need: Need) -> bool {
         Need::Read => true,
         Need::Write => matches!(role, Role::OperatorAdmin | Role::Sales | Role::Admin),
         Need::ReadAudit => !matches!(role, Role::Viewer),
+        Need::Operate => !matches!(role, Role::Viewer),
     }
 }
 
@@ -57,6 +63,7 @@ pub async fn tenant(db: &Db, principal: &Principal, tenant_id: TenantId, need: N
                 Need::Read => "read",
                 Need::Write => "make changes",
                 Need::ReadAudit => "read the audit log",
+                Need::Operate => "replay or ignore records",
             }
         )));
     }

@@ -11,6 +11,7 @@ pub mod environments;
 pub mod pipelines;
 pub mod promotion;
 pub mod records;
+pub mod support;
 pub mod sync_history;
 pub mod tenants;
 pub mod touch_points;

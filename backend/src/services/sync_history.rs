@@ -11,6 +11,7 @@ use tandem_shared::api::runs::{
     Callout, Conflict, DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, Run, RunTrigger,
 };
 use tandem_shared::ids::{AlertId, ConnectionId, FailedRecordId, PipelineId, RunId, TenantId};
+use tandem_shared::roles::Role;
 
 use super::ServiceError;
 use super::access::{self, Need};
@@ -274,7 +275,18 @@ pub async fn replay(
     tenant_id: TenantId,
     request: ReplayRequest,
 ) -> Result<FailedRecordsActed, ServiceError> {
-    let tenant = access::tenant(&state.db, principal, tenant_id, Need::Write).await?;
+    let tenant = access::tenant(&state.db, principal, tenant_id, Need::Operate).await?;
+    let reason = request.reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if reason.is_none() && principal.role() == Role::Support {
+        return Err(FieldError::new(
+            "reason",
+            "is required from support staff: say why these records are replayed",
+        )
+        .into());
+    }
+    if reason.is_some_and(|r| r.chars().count() > 500) {
+        return Err(FieldError::new("reason", "is longer than 500 characters").into());
+    }
     let filter = selection_filter(&request.selection)?;
     let now = now_ms();
     let mut tx = state.db.begin().await?;
@@ -301,6 +313,7 @@ pub async fn replay(
                 "ids": chosen.iter().take(100).map(|r| r.id).collect::<Vec<_>>(),
                 "error_kind": request.selection.error_kind,
                 "pipeline_id": request.selection.pipeline_id,
+                "reason": reason,
             }),
         },
     )
@@ -325,7 +338,7 @@ pub async fn ignore(
     tenant_id: TenantId,
     request: IgnoreRequest,
 ) -> Result<FailedRecordsActed, ServiceError> {
-    let tenant = access::tenant(&state.db, principal, tenant_id, Need::Write).await?;
+    let tenant = access::tenant(&state.db, principal, tenant_id, Need::Operate).await?;
     let reason = request.reason.trim();
     if reason.is_empty() {
         return Err(FieldError::new("reason", "is required: say why these records need not sync").into());

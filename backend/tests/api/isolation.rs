@@ -33,6 +33,11 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "creates; operator staff only: checked in roles tests",
     ),
     ("get", "/api/v1/audit", "operator staff only: checked below"),
+    (
+        "get",
+        "/api/v1/support/search",
+        "operator staff only: checked in support tests",
+    ),
     ("get", "/api/v1/app/whoami", "the key's own tenant"),
     ("get", "/api/v1/catalogue", "the same CRM list for everyone"),
     (

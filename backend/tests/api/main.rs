@@ -22,6 +22,7 @@ mod resilience;
 mod roles;
 mod sandbox;
 mod sandbox_salesforce;
+mod support;
 mod sync;
 mod sync_appointments;
 mod sync_conflicts;

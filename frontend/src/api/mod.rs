@@ -12,6 +12,7 @@ pub mod auth;
 pub mod connections;
 pub mod docs;
 pub mod environments;
+pub mod support;
 pub mod sync;
 pub mod tenants;
 pub mod users;

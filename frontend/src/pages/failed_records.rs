@@ -42,9 +42,15 @@ fn pretty(value: &serde_json::Value) -> String {
 pub fn FailedRecordsPage() -> impl IntoView {
     crate::components::page_title("Failed records");
     let tenant = use_tenant();
-    let status = RwSignal::new("open".to_string());
+    // `?q=` and `?status=` (from support search, say) start the filters.
+    let query = leptos_router::hooks::use_query_map();
+    let status = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("status"))
+            .unwrap_or_else(|| "open".to_string()),
+    );
     let kind = RwSignal::new(String::new());
-    let search = RwSignal::new(String::new());
+    let search = RwSignal::new(query.with_untracked(|q| q.get("q")).unwrap_or_default());
     let filter = Memo::new(move |_| FailedFilter {
         status: Some(status.get()),
         error_kind: Some(kind.get()),
@@ -108,7 +114,8 @@ pub fn FailedRecordsPage() -> impl IntoView {
         let tenant_id = tenant.id.get_untracked();
         spawn_local(async move {
             let result = if replay {
-                api::sync::replay(tenant_id, &ReplayRequest { selection }).await
+                let reason = (!why.trim().is_empty()).then(|| why.clone());
+                api::sync::replay(tenant_id, &ReplayRequest { selection, reason }).await
             } else {
                 api::sync::ignore(tenant_id, &IgnoreRequest { selection, reason: why }).await
             };
@@ -193,15 +200,17 @@ pub fn FailedRecordsPage() -> impl IntoView {
         }
     };
 
+    // Support staff replay only with a reason; everyone ignores only with one.
+    let reason_missing = move || tenant.reason_required.get() && reason.with(|r| r.trim().is_empty());
     let actions = move || {
-        tenant.can_write.get().then(|| {
+        tenant.can_operate.get().then(|| {
             view! {
                 <div class="bulk-actions" data-testid="bulk-actions">
                     <button
                         type="button"
                         class="button"
                         data-testid="replay-ticked"
-                        disabled=move || busy.get() || ticked.with(BTreeSet::is_empty)
+                        disabled=move || busy.get() || ticked.with(BTreeSet::is_empty) || reason_missing()
                         on:click=move |_| act(true, selection_of_ticked())
                     >
                         {move || format!("Replay ticked ({})", ticked.with(BTreeSet::len))}
@@ -211,7 +220,7 @@ pub fn FailedRecordsPage() -> impl IntoView {
                             type="button"
                             class="button secondary"
                             data-testid="replay-kind"
-                            disabled=move || busy.get()
+                            disabled=move || busy.get() || reason_missing()
                             on:click=move |_| {
                                 act(
                                     true,
@@ -226,7 +235,9 @@ pub fn FailedRecordsPage() -> impl IntoView {
                         </button>
                     </Show>
                     <div class="field inline-field">
-                        <label for="ignore-reason">"Reason to ignore"</label>
+                        <label for="ignore-reason">
+                            {move || if tenant.reason_required.get() { "Reason (for the audit log)" } else { "Reason to ignore" }}
+                        </label>
                         <input
                             id="ignore-reason"
                             type="text"
@@ -339,7 +350,7 @@ fn FailedRecordItem(
     view! {
         <li class="card failed-item" data-testid="failed-record" data-kind=record.reason.kind.clone()>
             <div class="failed-head">
-                <Show when=move || tenant.can_write.get() && is_open_status>
+                <Show when=move || tenant.can_operate.get() && is_open_status>
                     <input
                         type="checkbox"
                         aria-label=tick_label.clone()
@@ -387,7 +398,7 @@ fn FailedRecordItem(
                     >
                         {move || if open.get() { "Hide details" } else { "Details" }}
                     </button>
-                    <Show when=move || tenant.can_write.get() && is_open_status>
+                    <Show when=move || tenant.can_operate.get() && is_open_status>
                         <button
                             type="button"
                             class="button small"

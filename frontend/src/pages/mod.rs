@@ -15,6 +15,7 @@ pub mod not_found;
 pub mod pipeline;
 pub mod pipeline_settings;
 pub mod pipelines;
+pub mod support;
 pub mod tenant;
 pub mod tenants;
 pub mod users;

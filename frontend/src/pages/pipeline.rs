@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 use send_wrapper::SendWrapper;
 use tandem_shared::api::runs::{
     DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, RecordOutcome, Run, RunStatus,
@@ -90,7 +90,13 @@ pub fn PipelinePage() -> impl IntoView {
         let (tenant_id, id) = (tenant.id.get(), id.get());
         async move { api::sync::runs(tenant_id, id).await }
     });
-    let selected = RwSignal::new(None::<RunId>);
+    // `?run=` (from support search, say) opens that run's details.
+    let query = use_query_map();
+    let selected = RwSignal::new(
+        query
+            .with_untracked(|q| q.get("run"))
+            .and_then(|r| r.parse::<RunId>().ok()),
+    );
     // The server sends the runs again whenever one starts, moves on or ends (server-sent
     // events): counts and progress bars stay current without reloading.
     let live = RwSignal::new(None::<Vec<Run>>);

@@ -22,6 +22,10 @@ pub struct TenantContext {
     pub can_write: Memo<bool>,
     /// Viewers do not read the audit log.
     pub can_read_audit: Memo<bool>,
+    /// Whether the person may replay or ignore failed records (support staff may, with a reason).
+    pub can_operate: Memo<bool>,
+    /// Support staff say why they replay: the reason goes to the audit log.
+    pub reason_required: Memo<bool>,
 }
 
 pub fn use_tenant() -> TenantContext {
@@ -77,16 +81,22 @@ pub fn TenantArea() -> impl IntoView {
         _ => false,
     });
     let can_read_audit = Memo::new(move |_| session.role().is_some_and(|role| role != Role::Viewer));
+    let can_operate = Memo::new(move |_| can_write.get() || session.role() == Some(Role::Support));
+    let reason_required = Memo::new(move |_| session.role() == Some(Role::Support));
     provide_context(TenantContext {
         id,
         can_write,
         can_read_audit,
+        can_operate,
+        reason_required,
     });
 
     let read_only_note = move || {
         (!can_write.get()).then(|| {
             let reason = match session.role() {
-                Some(Role::Support) => "Support staff can look but not change anything.",
+                Some(Role::Support) => {
+                    "Support staff can look, and replay or ignore failed records with a reason, but change no setting."
+                }
                 Some(Role::Viewer) => "Viewers can look but not change anything. Ask an admin for changes.",
                 Some(Role::Sales) => "Sales staff can change demo tenants only.",
                 _ => "You cannot change this tenant.",

@@ -98,6 +98,9 @@ pub struct FailedRecordSelection {
 pub struct ReplayRequest {
     #[serde(flatten)]
     pub selection: FailedRecordSelection,
+    /// Why, for the audit log; required from operator support staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

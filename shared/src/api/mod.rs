@@ -13,5 +13,6 @@ pub mod pipelines;
 pub mod promotion;
 pub mod records;
 pub mod runs;
+pub mod support;
 pub mod tenants;
 pub mod users;
