@@ -89,7 +89,13 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
   await expect(first).toHaveAttribute('data-status', 'succeeded', { timeout: 30_000 });
   await expect(first.getByTestId('count-created')).toHaveText('4');
   await expect(first.getByTestId('count-failed')).toHaveText('1');
+  // Today's bar of the per-day chart holds the run: 4 synced, 1 failed.
+  const today = page.getByTestId('daily-bar').last();
+  await expect(today).toHaveAttribute('data-synced', '4');
+  await expect(today).toHaveAttribute('data-failed', '1');
+  await expect(page.getByTestId('daily-bar')).toHaveCount(14);
   await first.getByTestId('run-details').click();
+  await expect(page.getByTestId('no-conflicts')).toBeVisible();
   await expect(page.getByTestId('run-event').filter({ hasText: 'crm-e2e-alan' })).toHaveAttribute(
     'data-outcome',
     'failed',

@@ -161,6 +161,7 @@ pub fn build_app(
                 .service(pipelines::run::run_pipeline)
                 .service(pipelines::runs_stream::stream_runs)
                 .service(pipelines::runs::list_runs)
+                .service(pipelines::daily::daily_counts)
                 .service(pipelines::conflicts::list_conflicts)
                 .service(pipelines::held_deletes::list_held_deletes)
                 .service(pipelines::decide_held_deletes::decide_held_deletes)

@@ -698,3 +698,25 @@ pub async fn set_delete_status<'c>(
     .rows_affected();
     Ok(changed > 0)
 }
+
+/// Per UTC day since `since_ms` (days without runs left out): records synced (created, updated
+/// or deleted), records failed, and runs.
+pub async fn daily_counts<'c>(
+    exec: impl Exec<'c>,
+    tenant_id: TenantId,
+    pipeline_id: PipelineId,
+    since_ms: i64,
+) -> Result<Vec<(i64, i64, i64, i64)>, RepoError> {
+    let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT started_at / 86400000 AS day, CAST(SUM(created + updated + deleted) AS BIGINT), \
+                CAST(SUM(failed) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+         FROM sync_runs WHERE tenant_id = $1 AND pipeline_id = $2 AND started_at >= $3 \
+         GROUP BY started_at / 86400000 ORDER BY day",
+    )
+    .bind(tenant_id.to_string())
+    .bind(pipeline_id.to_string())
+    .bind(since_ms)
+    .fetch_all(exec)
+    .await?;
+    Ok(rows)
+}

@@ -8,7 +8,8 @@ use tandem_shared::api::failed_records::{
 };
 use tandem_shared::api::pipelines::Flow;
 use tandem_shared::api::runs::{
-    Callout, Conflict, DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, Run, RunTrigger,
+    Callout, Conflict, DailyCounts, DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, Run,
+    RunTrigger,
 };
 use tandem_shared::ids::{AlertId, ConnectionId, FailedRecordId, PipelineId, RunId, TenantId};
 use tandem_shared::roles::Role;
@@ -47,6 +48,41 @@ pub async fn runs(
     let tenant = access::tenant(&state.db, principal, tenant_id, Need::Read).await?;
     pipeline_of(state, tenant.id, pipeline_id).await?;
     Ok(sync_history::list_runs(state.db.pool(), tenant.id, pipeline_id, limit(requested)).await?)
+}
+
+/// The last `days` UTC days (today included, 1 to 90, default 14) of a pipeline's runs, every day
+/// present (zeros where nothing ran), oldest first.
+pub async fn daily(
+    state: &AppState,
+    principal: &Principal,
+    tenant_id: TenantId,
+    pipeline_id: PipelineId,
+    requested: Option<i64>,
+) -> Result<Vec<DailyCounts>, ServiceError> {
+    let days = requested.unwrap_or(14);
+    if !(1..=90).contains(&days) {
+        return Err(FieldError::new("days", format!("{days} is not between 1 and 90")).into());
+    }
+    let tenant = access::tenant(&state.db, principal, tenant_id, Need::Read).await?;
+    pipeline_of(state, tenant.id, pipeline_id).await?;
+    const DAY_MS: i64 = 86_400_000;
+    let today = now_ms() / DAY_MS;
+    let first = today - (days - 1);
+    let rows = sync_history::daily_counts(state.db.pool(), tenant.id, pipeline_id, first * DAY_MS).await?;
+    Ok((first..=today)
+        .map(|day| {
+            let (synced, failed, runs) = rows
+                .iter()
+                .find(|row| row.0 == day)
+                .map_or((0, 0, 0), |row| (row.1, row.2, row.3));
+            DailyCounts {
+                day: crate::repo::to_datetime(day * DAY_MS).format("%Y-%m-%d").to_string(),
+                synced,
+                failed,
+                runs,
+            }
+        })
+        .collect())
 }
 
 async fn run_of(

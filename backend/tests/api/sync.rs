@@ -11,7 +11,7 @@ use tandem_shared::api::api_keys::CreatedApiKey;
 use tandem_shared::api::connections::Connection;
 use tandem_shared::api::failed_records::FailedRecord;
 use tandem_shared::api::pipelines::Pipeline;
-use tandem_shared::api::runs::{Callout, RecordEvent, RecordOutcome, Run, RunStatus, RunTrigger};
+use tandem_shared::api::runs::{Callout, DailyCounts, RecordEvent, RecordOutcome, Run, RunStatus, RunTrigger};
 use tandem_shared::api::tenants::Tenant;
 
 use crate::db_tests;
@@ -167,6 +167,21 @@ async fn app_contacts_reach_hubspot_once_and_unchanged_pushes_cost_nothing(backe
     assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
     assert_eq!((run.counts.created, run.counts.failed), (30, 0), "{run:?}");
     assert_eq!(run.progress.total, Some(30));
+    // The history chart's days: today holds the run, the days before are zeros.
+    let daily: Vec<DailyCounts> = t
+        .admin
+        .get_ok(&t.path(&format!("pipelines/{}/daily?days=7", pipeline.id)))
+        .await;
+    assert_eq!(daily.len(), 7);
+    let run_day = run.started_at.format("%Y-%m-%d").to_string();
+    let of_run = daily.iter().find(|d| d.day == run_day).expect("the run's day");
+    assert_eq!((of_run.synced, of_run.failed, of_run.runs), (30, 0, 1));
+    assert_eq!(daily.iter().map(|d| d.runs).sum::<i64>(), 1);
+    let response = t
+        .admin
+        .get(&t.path(&format!("pipelines/{}/daily?days=91", pipeline.id)))
+        .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(
         run.api_calls <= 6,
         "30 contacts in a handful of calls, not {}",

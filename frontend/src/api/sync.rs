@@ -9,7 +9,9 @@ use tandem_shared::api::mappings::{
 use tandem_shared::api::pipelines::{
     CreatePipelineRequest, MappingVersion, Pipeline, RunPipelineRequest, SaveMappingRequest, UpdatePipelineRequest,
 };
-use tandem_shared::api::runs::{Callout, DecideHeldDeletesRequest, HeldDelete, RecordEvent, Run};
+use tandem_shared::api::runs::{
+    Callout, Conflict, DailyCounts, DecideHeldDeletesRequest, HeldDelete, RecordEvent, Run,
+};
 use tandem_shared::ids::{AlertId, PipelineId, RunId, TenantId};
 
 use super::{ApiFailure, Method, On401, get, patch, post, put, send, url};
@@ -181,4 +183,14 @@ pub async fn preview_mapping(
     request: &PreviewMappingRequest,
 ) -> Result<PreviewResult, ApiFailure> {
     post(&format!("{}/preview", mapping_path(tenant_id, id, flow)), request).await
+}
+
+/// Records synced and failed per UTC day over the last two weeks, oldest first.
+pub async fn daily(tenant_id: TenantId, id: PipelineId) -> Result<Vec<DailyCounts>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/pipelines/{id}/daily?days=14")).await
+}
+
+/// Fields both sides had changed, and how the pipeline's policy decided them, newest first.
+pub async fn conflicts(tenant_id: TenantId, id: PipelineId) -> Result<Vec<Conflict>, ApiFailure> {
+    get(&format!("/tenants/{tenant_id}/pipelines/{id}/conflicts?limit=200")).await
 }

@@ -8,7 +8,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use send_wrapper::SendWrapper;
 use tandem_shared::api::runs::{
-    DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, RecordOutcome, Run, RunStatus,
+    Conflict, DailyCounts, DecideHeldDeletesRequest, HeldDelete, HeldDeleteStatus, RecordEvent, RecordOutcome, Run,
+    RunStatus,
 };
 use tandem_shared::ids::{HeldDeleteId, PipelineId, RunId};
 use uuid::Uuid;
@@ -97,6 +98,10 @@ pub fn PipelinePage() -> impl IntoView {
             .with_untracked(|q| q.get("run"))
             .and_then(|r| r.parse::<RunId>().ok()),
     );
+    let daily = LocalResource::new(move || {
+        let (tenant_id, id) = (tenant.id.get(), id.get());
+        async move { api::sync::daily(tenant_id, id).await }
+    });
     // The server sends the runs again whenever one starts, moves on or ends (server-sent
     // events): counts and progress bars stay current without reloading.
     let live = RwSignal::new(None::<Vec<Run>>);
@@ -144,6 +149,7 @@ pub fn PipelinePage() -> impl IntoView {
         let now = finished.get();
         if previous.is_some_and(|before| before != now) {
             pipeline.refetch();
+            daily.refetch();
         }
         now
     });
@@ -297,11 +303,12 @@ pub fn PipelinePage() -> impl IntoView {
     view! {
         <div class="page">
             {header}
+            <DailyChart daily=daily />
             <section class="card" aria-labelledby="runs-heading">
                 <h3 id="runs-heading">"Runs"</h3>
                 {table}
             </section>
-            {move || selected.get().map(|run_id| view! { <RunEvents run_id=run_id /> })}
+            {move || selected.get().map(|run_id| view! { <RunEvents run_id=run_id /> <RunConflicts pipeline_id=id run_id=run_id /> })}
             <HeldDeletes pipeline_id=id />
             {move || {
                 form_source
@@ -530,5 +537,146 @@ fn RunCallouts(run_id: RunId) -> impl IntoView {
     view! {
         <h4>"Calls to the CRM"</h4>
         {body}
+    }
+}
+
+/// Records synced and failed per day, two weeks back: bars, with the numbers as a table beside.
+#[component]
+fn DailyChart(daily: LocalResource<Result<Vec<DailyCounts>, ApiFailure>>) -> impl IntoView {
+    const HEIGHT: f64 = 120.0;
+    const SLOT: f64 = 50.0;
+    let chart = move || match daily.get() {
+        None => view! { <Loading label="Loading the daily counts…" /> }.into_any(),
+        Some(Err(failure)) => view! {
+            <ErrorBanner title="Could not load the daily counts" failure=failure on_retry=move || daily.refetch() />
+        }
+        .into_any(),
+        Some(Ok(days)) => {
+            let top = days.iter().map(|d| d.synced.max(d.failed)).max().unwrap_or(0).max(1) as f64;
+            let width = SLOT * days.len() as f64;
+            let total_synced: i64 = days.iter().map(|d| d.synced).sum();
+            let total_failed: i64 = days.iter().map(|d| d.failed).sum();
+            let summary = format!(
+                "{total_synced} records synced and {total_failed} failed in the last {} days",
+                days.len()
+            );
+            let bars = days
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let x = i as f64 * SLOT;
+                    let synced_h = d.synced as f64 / top * HEIGHT;
+                    let failed_h = d.failed as f64 / top * HEIGHT;
+                    let label = d.day.get(5..).unwrap_or(&d.day).to_string();
+                    view! {
+                        <g data-testid="daily-bar" data-day=d.day.clone() data-synced=d.synced.to_string() data-failed=d.failed.to_string()>
+                            <title>{format!("{}: {} synced, {} failed, {} runs", d.day, d.synced, d.failed, d.runs)}</title>
+                            <rect class="bar-synced" x=format!("{}", x + 8.0) y=format!("{}", HEIGHT - synced_h) width="16" height=format!("{synced_h}") />
+                            <rect class="bar-failed" x=format!("{}", x + 26.0) y=format!("{}", HEIGHT - failed_h) width="16" height=format!("{failed_h}") />
+                            <text x=format!("{}", x + SLOT / 2.0) y=format!("{}", HEIGHT + 16.0) text-anchor="middle">{label}</text>
+                        </g>
+                    }
+                })
+                .collect_view();
+            let rows = days
+                .iter()
+                .map(|d| view! { <tr><td>{d.day.clone()}</td><td>{d.synced}</td><td>{d.failed}</td><td>{d.runs}</td></tr> })
+                .collect_view();
+            view! {
+                <figure class="daily-chart" data-testid="daily-chart">
+                    <svg viewBox=format!("0 0 {width} {}", HEIGHT + 24.0) role="img" aria-label=summary.clone()>
+                        {bars}
+                    </svg>
+                    <figcaption class="small">
+                        <span class="legend legend-synced">"synced"</span>
+                        <span class="legend legend-failed">"failed"</span>
+                        " · " {summary}
+                    </figcaption>
+                    <details>
+                        <summary class="small">"As a table"</summary>
+                        <table class="small">
+                            <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col">"Synced"</th><th scope="col">"Failed"</th><th scope="col">"Runs"</th></tr></thead>
+                            <tbody>{rows}</tbody>
+                        </table>
+                    </details>
+                </figure>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="daily-heading">
+            <h3 id="daily-heading">"Records per day"</h3>
+            {chart}
+        </section>
+    }
+}
+
+/// The fields both sides had changed in a run, and which side the policy let win.
+#[component]
+fn RunConflicts(pipeline_id: Memo<PipelineId>, run_id: RunId) -> impl IntoView {
+    let tenant = use_tenant();
+    let conflicts = LocalResource::new(move || {
+        let (tenant_id, id) = (tenant.id.get(), pipeline_id.get());
+        async move { api::sync::conflicts(tenant_id, id).await }
+    });
+    let body = move || match conflicts.get() {
+        None => view! { <Loading label="Loading conflicts…" /> }.into_any(),
+        Some(Err(failure)) => view! {
+            <ErrorBanner title="Could not load the conflicts" failure=failure on_retry=move || conflicts.refetch() />
+        }
+        .into_any(),
+        Some(Ok(list)) => {
+            let of_run: Vec<Conflict> = list.into_iter().filter(|c| c.run_id == run_id).collect();
+            if of_run.is_empty() {
+                return view! {
+                    <p class="muted" data-testid="no-conflicts">"No conflicts in this run: no field had changed on both sides."</p>
+                }
+                .into_any();
+            }
+            let rows = of_run
+                .into_iter()
+                .flat_map(|c| {
+                    let records = format!("{} ⇄ {}", c.source_id, c.target_id);
+                    let policy = c.policy.clone();
+                    c.fields.into_iter().map(move |f| {
+                        view! {
+                            <tr data-testid="conflict-row" data-field=f.field.clone()>
+                                <td class="small">{records.clone()}</td>
+                                <td><code>{f.field.clone()}</code></td>
+                                <td>{f.source_value.to_string()}</td>
+                                <td>{f.target_value.to_string()}</td>
+                                <td>{f.winner.as_str()}</td>
+                                <td>{policy.clone()}</td>
+                            </tr>
+                        }
+                    })
+                })
+                .collect_view();
+            view! {
+                <div class="table-wrap">
+                    <table data-testid="run-conflicts">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Records"</th>
+                                <th scope="col">"Field"</th>
+                                <th scope="col">"Source value"</th>
+                                <th scope="col">"Target value"</th>
+                                <th scope="col">"Won"</th>
+                                <th scope="col">"Policy"</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="conflicts-heading">
+            <h3 id="conflicts-heading">"Conflicts"</h3>
+            {body}
+        </section>
     }
 }

@@ -299,3 +299,15 @@ pub struct DecideHeldDeletesRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<HeldDeleteId>>,
 }
+
+/// One day of a pipeline's runs (UTC), for the sync history chart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DailyCounts {
+    /// `2026-12-01`.
+    pub day: String,
+    /// Records created, updated or deleted on the other side.
+    pub synced: i64,
+    pub failed: i64,
+    pub runs: i64,
+}

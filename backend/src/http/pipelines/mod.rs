@@ -1,5 +1,6 @@
 pub mod conflicts;
 pub mod create;
+pub mod daily;
 pub mod decide_held_deletes;
 pub mod delete;
 pub mod get;
