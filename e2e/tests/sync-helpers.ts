@@ -13,11 +13,15 @@ export async function csrfHeaders(page: Page): Promise<Record<string, string>> {
   return { 'X-CSRF-Token': csrf_token };
 }
 
-/** Creates a (non-demo) tenant as the logged-in operator admin. */
-export async function createTenant(page: Page, tenant: { name: string; slug: string }): Promise<{ id: string }> {
+/** Creates a tenant (not a demo one unless asked) as the logged-in operator admin. */
+export async function createTenant(
+  page: Page,
+  tenant: { name: string; slug: string },
+  isDemo = false,
+): Promise<{ id: string }> {
   const created = await page.request.post('/api/v1/tenants', {
     headers: await csrfHeaders(page),
-    data: { ...tenant, is_demo: false },
+    data: { ...tenant, is_demo: isDemo },
   });
   expect(created.status()).toBe(201);
   return created.json();
@@ -117,8 +121,8 @@ export async function runAndWait(page: Page, tenantId: string, pipelineId: strin
 }
 
 /** Connects the HubSpot sandbox from the Connections page, through its consent page. */
-export async function connectHubspot(page: Page, tenantId: string) {
-  await page.goto(`/t/${tenantId}/connections`);
+export async function connectHubspot(page: Page, tenantId: string, environment = 'sandbox') {
+  await page.goto(`/t/${tenantId}/connections?environment=${environment}`);
   await page
     .locator('[data-testid="provider-card"][data-provider="hubspot"]')
     .getByTestId('connect-button')
