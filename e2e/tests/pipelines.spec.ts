@@ -196,6 +196,17 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
   await alert.getByTestId('acknowledge').click();
   await expect(alert).toHaveAttribute('data-open', 'false');
 
+  // Where alerts go: an address added (its signing secret shown once), listed, removed.
+  const destinations = page.getByTestId('alert-destinations');
+  await expect(destinations.getByTestId('empty-state')).toContainText('add an address');
+  await destinations.getByLabel('Send alerts to').fill('https://ops.pipeline-works.example/tandem-alerts');
+  await destinations.getByTestId('add-endpoint').click();
+  await expect(destinations.getByTestId('endpoint-secret')).toContainText('whsec_');
+  await expect(destinations.getByTestId('alert-endpoint')).toContainText('https://ops.pipeline-works.example/tandem-alerts');
+  await shotFromTop(page, 'alerts-destinations');
+  await destinations.getByTestId('remove-endpoint').click();
+  await expect(destinations.getByTestId('alert-endpoint')).toHaveCount(0);
+
   // Settings: a bad value is refused naming the field; good ones are kept.
   errorWatch.allow(`/api/v1/tenants/${tenant.id}/pipelines/${pipelineId}`, 400);
   await alert.getByRole('link', { name: 'Open the pipeline' }).click();

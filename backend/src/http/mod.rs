@@ -1,6 +1,7 @@
 //! HTTP: thin handlers (one per file, `http/<resource>/<verb>.rs`) that extract, call a service
 //! and map errors once (`error.rs`).
 
+pub mod alert_webhooks;
 pub mod alerts;
 pub mod api_keys;
 pub mod app;
@@ -187,7 +188,10 @@ pub fn build_app(
                 .service(webhooks::list::list_webhooks)
                 .service(webhooks::delete::delete_webhook)
                 .service(webhooks::deliveries::list_deliveries)
-                .service(webhooks::replay::replay_delivery),
+                .service(webhooks::replay::replay_delivery)
+                .service(alert_webhooks::list::list_environment_webhooks)
+                .service(alert_webhooks::create::create_environment_webhook)
+                .service(alert_webhooks::delete::delete_environment_webhook),
         )
         .service(health::healthz)
         .service(health::readyz)

@@ -5,15 +5,18 @@ use secrecy::SecretString;
 use tandem_shared::api::changes::{
     ChangePage, CreateWebhookEndpointRequest, CreatedWebhookEndpoint, WebhookDelivery, WebhookEndpoint,
 };
-use tandem_shared::ids::{WebhookDeliveryId, WebhookEndpointId};
+use tandem_shared::api::tenants::EnvironmentKind;
+use tandem_shared::ids::{EnvironmentId, TenantId, WebhookDeliveryId, WebhookEndpointId};
 use tandem_shared::model::AppObject;
 
 use super::ServiceError;
-use crate::auth::AppPrincipal;
+use super::access::{self, Need};
+use super::audit::{self, Actor, Change};
 use crate::auth::token::random_token;
+use crate::auth::{AppPrincipal, Principal};
 use crate::domain::FieldError;
 use crate::jobs::{NewJob, Queue};
-use crate::repo::{Db, change_feed, now_ms, webhooks};
+use crate::repo::{Db, change_feed, environments, now_ms, webhooks};
 use crate::sync::notify::{DELIVERY_ATTEMPTS, DeliverWebhook};
 use crate::sync::webhooks::SECRET_PURPOSE;
 use crate::vault::Vault;
@@ -82,10 +85,98 @@ fn check_url(url: &str) -> Result<String, FieldError> {
     Ok(parsed.to_string())
 }
 
+/// Whose webhook endpoints: one environment of one tenant (the app's key's, or a person's choice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EndpointScope {
+    pub tenant_id: TenantId,
+    pub environment_id: EnvironmentId,
+}
+
+impl From<&AppPrincipal> for EndpointScope {
+    fn from(app: &AppPrincipal) -> EndpointScope {
+        EndpointScope {
+            tenant_id: app.tenant_id,
+            environment_id: app.environment_id,
+        }
+    }
+}
+
+/// A person's view of a tenant environment's endpoints (the admin UI sets where alerts go).
+pub async fn scope_for(
+    db: &Db,
+    principal: &Principal,
+    tenant_id: TenantId,
+    environment: EnvironmentKind,
+    need: Need,
+) -> Result<EndpointScope, ServiceError> {
+    let tenant = access::tenant(db, principal, tenant_id, need).await?;
+    let environment = environments::get_by_kind(db.pool(), tenant.id, environment)
+        .await?
+        .ok_or(ServiceError::NotFound("environment"))?;
+    Ok(EndpointScope {
+        tenant_id: tenant.id,
+        environment_id: environment.id,
+    })
+}
+
+/// Registers an endpoint from the admin UI, audited.
+pub async fn create_endpoint_for(
+    db: &Db,
+    vault: &Vault,
+    principal: &Principal,
+    actor: &Actor,
+    tenant_id: TenantId,
+    environment: EnvironmentKind,
+    request: CreateWebhookEndpointRequest,
+) -> Result<CreatedWebhookEndpoint, ServiceError> {
+    let scope = scope_for(db, principal, tenant_id, environment, Need::Write).await?;
+    let created = create_endpoint(db, vault, scope, request).await?;
+    audit::record(
+        db.pool(),
+        actor,
+        Change {
+            tenant_id: Some(scope.tenant_id),
+            action: "webhook_endpoint.created",
+            target_kind: "webhook_endpoint",
+            target_id: Some(created.endpoint.id.to_string()),
+            details: serde_json::json!({ "url": created.endpoint.url, "events": created.endpoint.events, "environment": environment }),
+        },
+    )
+    .await?;
+    Ok(created)
+}
+
+/// Removes an endpoint from the admin UI, audited.
+pub async fn delete_endpoint_for(
+    db: &Db,
+    vault: &Vault,
+    principal: &Principal,
+    actor: &Actor,
+    tenant_id: TenantId,
+    environment: EnvironmentKind,
+    id: WebhookEndpointId,
+) -> Result<(), ServiceError> {
+    let scope = scope_for(db, principal, tenant_id, environment, Need::Write).await?;
+    delete_endpoint(db, vault, scope, id).await?;
+    audit::record(
+        db.pool(),
+        actor,
+        Change {
+            tenant_id: Some(scope.tenant_id),
+            action: "webhook_endpoint.deleted",
+            target_kind: "webhook_endpoint",
+            target_id: Some(id.to_string()),
+            details: serde_json::json!({ "environment": environment }),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn create_endpoint(
     db: &Db,
     vault: &Vault,
-    app: &AppPrincipal,
+    scope: EndpointScope,
     request: CreateWebhookEndpointRequest,
 ) -> Result<CreatedWebhookEndpoint, ServiceError> {
     let url = check_url(&request.url)?;
@@ -98,36 +189,44 @@ pub async fn create_endpoint(
     if let Some(unknown) = events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
         return Err(FieldError::new("events", format!("{unknown:?} is not one of changes, alerts")).into());
     }
-    let id = webhooks::insert_endpoint(db.pool(), app.tenant_id, app.environment_id, &url, &events, now_ms()).await?;
+    let id = webhooks::insert_endpoint(
+        db.pool(),
+        scope.tenant_id,
+        scope.environment_id,
+        &url,
+        &events,
+        now_ms(),
+    )
+    .await?;
     let secret = format!("whsec_{}", random_token(32));
     vault
         .put(
-            app.tenant_id,
+            scope.tenant_id,
             &id.to_string(),
             SECRET_PURPOSE,
             &SecretString::from(secret.clone()),
         )
         .await?;
-    let endpoint = webhooks::get_endpoint(db.pool(), app.environment_id, id)
+    let endpoint = webhooks::get_endpoint(db.pool(), scope.environment_id, id)
         .await?
         .ok_or(ServiceError::NotFound("webhook endpoint"))?;
     Ok(CreatedWebhookEndpoint { endpoint, secret })
 }
 
-pub async fn list_endpoints(db: &Db, app: &AppPrincipal) -> Result<Vec<WebhookEndpoint>, ServiceError> {
-    Ok(webhooks::list_endpoints(db.pool(), app.environment_id).await?)
+pub async fn list_endpoints(db: &Db, scope: EndpointScope) -> Result<Vec<WebhookEndpoint>, ServiceError> {
+    Ok(webhooks::list_endpoints(db.pool(), scope.environment_id).await?)
 }
 
 pub async fn delete_endpoint(
     db: &Db,
     vault: &Vault,
-    app: &AppPrincipal,
+    scope: EndpointScope,
     id: WebhookEndpointId,
 ) -> Result<(), ServiceError> {
-    if !webhooks::delete_endpoint(db.pool(), app.environment_id, id).await? {
+    if !webhooks::delete_endpoint(db.pool(), scope.environment_id, id).await? {
         return Err(ServiceError::NotFound("webhook endpoint"));
     }
-    vault.delete_owner(app.tenant_id, &id.to_string()).await?;
+    vault.delete_owner(scope.tenant_id, &id.to_string()).await?;
     Ok(())
 }
 

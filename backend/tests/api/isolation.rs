@@ -261,6 +261,7 @@ fn sample_body(schema: &str) -> Value {
         "DecideHeldDeletesRequest" => json!({ "approve": true }),
         "ReplayRequest" => json!({ "error_kind": "mapping" }),
         "IgnoreRequest" => json!({ "error_kind": "mapping", "reason": "intruder" }),
+        "CreateWebhookEndpointRequest" => json!({ "url": "https://intruder.example/hook" }),
         "BatchPush" => {
             json!({ "records": [{ "external_id": "tenant-b-record", "data": { "email": "intruder@example.com" } }] })
         }
@@ -300,6 +301,7 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
         ("endpoint_id", b.sync.endpoint_id.clone()),
         ("delivery_id", b.sync.delivery_id.clone()),
         ("external_id", "tenant-b-record".to_string()),
+        ("environment", "sandbox".to_string()),
     ]);
     let mut checked = 0;
     // Writes into A's own scope go last, so that they cannot turn B's ids into A's records
@@ -338,7 +340,11 @@ async fn no_route_reaches_another_tenants_data(backend: Backend) {
             let own_scope_write = OWN_SCOPE_WRITES.iter().any(|(m, p)| *m == method && p == path);
             // All of B's ids; then A's tenant with B's other ids.
             let mut variants = vec![b_ids.clone()];
-            if params.contains(&"tenant_id") && params.len() > 1 {
+            // Names that are not ids (`environment`, `flow`, `object`) are A's own with A's tenant.
+            let other_ids = params
+                .iter()
+                .any(|p| *p != "tenant_id" && !["environment", "flow", "object"].contains(p));
+            if params.contains(&"tenant_id") && other_ids {
                 let mut mixed = b_ids.clone();
                 mixed.insert("tenant_id", a.tenant.id.to_string());
                 variants.push(mixed);

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod alert_webhooks;
 mod api_keys;
 mod audit;
 mod auth;

@@ -16,6 +16,7 @@ pub mod support;
 pub mod sync;
 pub mod tenants;
 pub mod users;
+pub mod webhooks;
 
 use std::cell::RefCell;
 use std::fmt;

@@ -23,6 +23,6 @@ pub async fn create_webhook(
     app: AppPrincipal,
     body: JsonBody<CreateWebhookEndpointRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let created = app_changes::create_endpoint(&state.db, &state.vault, &app, body.0).await?;
+    let created = app_changes::create_endpoint(&state.db, &state.vault, (&app).into(), body.0).await?;
     Ok(HttpResponse::Created().json(created))
 }

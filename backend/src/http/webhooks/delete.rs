@@ -19,6 +19,6 @@ pub async fn delete_webhook(
     app: AppPrincipal,
     path: web::Path<WebhookEndpointId>,
 ) -> Result<HttpResponse, ApiError> {
-    app_changes::delete_endpoint(&state.db, &state.vault, &app, path.into_inner()).await?;
+    app_changes::delete_endpoint(&state.db, &state.vault, (&app).into(), path.into_inner()).await?;
     Ok(HttpResponse::NoContent().finish())
 }

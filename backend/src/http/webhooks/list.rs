@@ -17,5 +17,5 @@ pub async fn list_webhooks(
     state: web::Data<AppState>,
     app: AppPrincipal,
 ) -> Result<web::Json<Vec<WebhookEndpoint>>, ApiError> {
-    Ok(web::Json(app_changes::list_endpoints(&state.db, &app).await?))
+    Ok(web::Json(app_changes::list_endpoints(&state.db, (&app).into()).await?))
 }
