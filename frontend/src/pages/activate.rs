@@ -494,7 +494,7 @@ fn ChooseObjects(provider: Memo<Option<ProviderInfo>>, progress: Progress, set: 
     }
 }
 
-/// The wizard's pipelines, loaded fresh.
+/// The wizard's pipelines, in the order it created them: one call for the tenant's list.
 fn wizard_pipelines(
     tenant_id: Memo<TenantId>,
     ids: Vec<PipelineId>,
@@ -502,53 +502,72 @@ fn wizard_pipelines(
     LocalResource::new(move || {
         let (tenant_id, ids) = (tenant_id.get(), ids.clone());
         async move {
-            let mut out = Vec::new();
-            for id in ids {
-                out.push(api::sync::pipeline(tenant_id, id).await?);
-            }
-            Ok(out)
+            let all = api::sync::pipelines(tenant_id).await?;
+            Ok(ids
+                .iter()
+                .filter_map(|id| all.iter().find(|p| p.id == *id).cloned())
+                .collect())
         }
     })
+}
+
+/// A step about each of the wizard's pipelines (checking mappings, previewing them): the list,
+/// each drawn by `each`, and the way on and back.
+#[component]
+fn PipelineStep(
+    progress: Progress,
+    set: Callback<Progress>,
+    #[prop(into)] title: String,
+    #[prop(into)] explanation: String,
+    #[prop(into)] loading: String,
+    back: Step,
+    next: Step,
+    #[prop(into)] next_label: String,
+    each: fn(Pipeline) -> AnyView,
+) -> impl IntoView {
+    let tenant = use_tenant();
+    let pipelines = wizard_pipelines(tenant.id, progress.pipelines.clone());
+    let go = move |step: Step| {
+        let progress = progress.clone();
+        move |_| {
+            set.run(Progress {
+                step,
+                ..progress.clone()
+            })
+        }
+    };
+    view! {
+        <h3>{title}</h3>
+        <p class="muted">{explanation}</p>
+        {move || match pipelines.get() {
+            None => view! { <Loading label=loading.clone() /> }.into_any(),
+            Some(Err(failure)) => view! {
+                <ErrorBanner title="Could not load the pipelines" failure=failure on_retry=move || pipelines.refetch() />
+            }.into_any(),
+            Some(Ok(list)) => view! { <ul class="wizard-list">{list.into_iter().map(each).collect_view()}</ul> }.into_any(),
+        }}
+        <div class="form-actions">
+            <button type="button" class="button primary" data-testid="wizard-next" on:click=go(next)>{next_label}</button>
+            <button type="button" class="button secondary" on:click=go(back)>"Back"</button>
+        </div>
+    }
 }
 
 /// Step 4: each suggested mapping checked against the CRM's live fields, with a way to edit it.
 #[component]
 fn CheckMappings(progress: Progress, set: Callback<Progress>) -> impl IntoView {
-    let tenant = use_tenant();
-    let pipelines = wizard_pipelines(tenant.id, progress.pipelines.clone());
-    let back = {
-        let progress = progress.clone();
-        move |_| {
-            set.run(Progress {
-                step: Step::Objects,
-                ..progress.clone()
-            })
-        }
-    };
-    let next = move |_| {
-        set.run(Progress {
-            step: Step::Preview,
-            ..progress.clone()
-        })
-    };
     view! {
-        <h3>"Check how fields are matched"</h3>
-        <p class="muted">"Tandem suggests a mapping for each pipeline, checked here against the CRM's own fields. Edit any of them; this wizard waits for you."</p>
-        {move || match pipelines.get() {
-            None => view! { <Loading label="Checking the mappings…" /> }.into_any(),
-            Some(Err(failure)) => view! {
-                <ErrorBanner title="Could not load the pipelines" failure=failure on_retry=move || pipelines.refetch() />
-            }.into_any(),
-            Some(Ok(list)) => view! {
-                <ul class="wizard-list">
-                    {list.into_iter().map(|p| view! { <MappingCheck pipeline=p /> }).collect_view()}
-                </ul>
-            }.into_any(),
-        }}
-        <div class="form-actions">
-            <button type="button" class="button primary" data-testid="wizard-next" on:click=next>"Continue to the preview"</button>
-            <button type="button" class="button secondary" on:click=back>"Back"</button>
-        </div>
+        <PipelineStep
+            progress=progress
+            set=set
+            title="Check how fields are matched"
+            explanation="Tandem suggests a mapping for each pipeline, checked here against the CRM's own fields. Edit any of them; this wizard waits for you."
+            loading="Checking the mappings…"
+            back=Step::Objects
+            next=Step::Preview
+            next_label="Continue to the preview"
+            each=|p| view! { <MappingCheck pipeline=p /> }.into_any()
+        />
     }
 }
 
@@ -600,37 +619,18 @@ fn MappingCheck(pipeline: Pipeline) -> impl IntoView {
 /// Step 5: each pipeline's mapping applied to a real recent record.
 #[component]
 fn PreviewMappings(progress: Progress, set: Callback<Progress>) -> impl IntoView {
-    let tenant = use_tenant();
-    let pipelines = wizard_pipelines(tenant.id, progress.pipelines.clone());
-    let back = {
-        let progress = progress.clone();
-        move |_| {
-            set.run(Progress {
-                step: Step::Map,
-                ..progress.clone()
-            })
-        }
-    };
-    let next = move |_| {
-        set.run(Progress {
-            step: Step::Enable,
-            ..progress.clone()
-        })
-    };
     view! {
-        <h3>"Preview on real records"</h3>
-        <p class="muted">"Each pipeline's mapping applied to the most recently changed record it would read. Nothing is written yet."</p>
-        {move || match pipelines.get() {
-            None => view! { <Loading label="Loading the pipelines…" /> }.into_any(),
-            Some(Err(failure)) => view! {
-                <ErrorBanner title="Could not load the pipelines" failure=failure on_retry=move || pipelines.refetch() />
-            }.into_any(),
-            Some(Ok(list)) => list.into_iter().map(|p| view! { <RecordPreview pipeline=p /> }).collect_view().into_any(),
-        }}
-        <div class="form-actions">
-            <button type="button" class="button primary" data-testid="wizard-next" on:click=next>"Continue"</button>
-            <button type="button" class="button secondary" on:click=back>"Back"</button>
-        </div>
+        <PipelineStep
+            progress=progress
+            set=set
+            title="Preview on real records"
+            explanation="Each pipeline's mapping applied to the most recently changed record it would read. Nothing is written yet."
+            loading="Loading the pipelines…"
+            back=Step::Map
+            next=Step::Enable
+            next_label="Continue"
+            each=|p| view! { <RecordPreview pipeline=p /> }.into_any()
+        />
     }
 }
 
@@ -661,7 +661,7 @@ fn RecordPreview(pipeline: Pipeline) -> impl IntoView {
     });
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     view! {
-        <div class="wizard-preview" data-testid="wizard-preview">
+        <li class="wizard-preview" data-testid="wizard-preview">
             <h4>{pipeline.name.clone()}</h4>
             {move || match preview.get() {
                 None => view! { <Loading label="Previewing…" /> }.into_any(),
@@ -688,7 +688,7 @@ fn RecordPreview(pipeline: Pipeline) -> impl IntoView {
                     </div>
                 }.into_any(),
             }}
-        </div>
+        </li>
     }
 }
 
