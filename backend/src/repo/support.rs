@@ -78,8 +78,27 @@ struct FailedRow {
     error_message: String,
 }
 
-fn environment(kind: &str) -> Option<EnvironmentKind> {
-    EnvironmentKind::parse(kind)
+/// A hit with what every kind has; the kinds add their ids.
+fn hit(
+    kind: SupportHitKind,
+    tenant_id: &str,
+    tenant_name: String,
+    environment: Option<&str>,
+    title: String,
+    detail: String,
+) -> Result<SupportHit, RepoError> {
+    Ok(SupportHit {
+        kind,
+        tenant_id: parse_id(tenant_id, "tenant id")?,
+        tenant_name,
+        environment: environment.and_then(EnvironmentKind::parse),
+        title,
+        detail,
+        pipeline_id: None,
+        run_id: None,
+        failed_record_id: None,
+        record_id: None,
+    })
 }
 
 /// Everything `term` names, across tenants: tenants first, then records, runs and failures.
@@ -101,18 +120,14 @@ pub async fn search(pool: &AnyPool, term: &str) -> Result<Vec<SupportHit>, RepoE
     .fetch_all(pool)
     .await?;
     for row in tenants {
-        hits.push(SupportHit {
-            kind: SupportHitKind::Tenant,
-            tenant_id: parse_id(&row.id, "tenant id")?,
-            tenant_name: row.name.clone(),
-            environment: None,
-            title: row.name.clone(),
-            detail: format!("slug {}", row.slug),
-            pipeline_id: None,
-            run_id: None,
-            failed_record_id: None,
-            record_id: None,
-        });
+        hits.push(hit(
+            SupportHitKind::Tenant,
+            &row.id,
+            row.name.clone(),
+            None,
+            row.name,
+            format!("slug {}", row.slug),
+        )?);
     }
 
     let email_key = MatchKey {
@@ -133,21 +148,21 @@ pub async fn search(pool: &AnyPool, term: &str) -> Result<Vec<SupportHit>, RepoE
     .fetch_all(pool)
     .await?;
     for row in records {
+        let detail = if row.deleted_at.is_some() {
+            "deleted in the app"
+        } else {
+            "in the app"
+        };
         hits.push(SupportHit {
-            kind: SupportHitKind::AppRecord,
-            tenant_id: parse_id(&row.tenant_id, "tenant id")?,
-            tenant_name: row.tenant_name,
-            environment: environment(&row.environment),
-            title: format!("{} {}", row.object, row.external_id),
-            detail: if row.deleted_at.is_some() {
-                "deleted in the app".into()
-            } else {
-                "in the app".into()
-            },
-            pipeline_id: None,
-            run_id: None,
-            failed_record_id: None,
-            record_id: Some(row.external_id),
+            record_id: Some(row.external_id.clone()),
+            ..hit(
+                SupportHitKind::AppRecord,
+                &row.tenant_id,
+                row.tenant_name,
+                Some(&row.environment),
+                format!("{} {}", row.object, row.external_id),
+                detail.into(),
+            )?
         });
     }
 
@@ -176,16 +191,16 @@ pub async fn search(pool: &AnyPool, term: &str) -> Result<Vec<SupportHit>, RepoE
             "the other CRM's"
         };
         hits.push(SupportHit {
-            kind: SupportHitKind::CrmRecord,
-            tenant_id: parse_id(&row.tenant_id, "tenant id")?,
-            tenant_name: row.tenant_name,
-            environment: environment(&row.environment),
-            title: term.to_string(),
-            detail: format!("pipeline {}: linked to {other_side} {other}", row.pipeline_name),
             pipeline_id: Some(parse_id(&row.pipeline_id, "pipeline id")?),
-            run_id: None,
-            failed_record_id: None,
             record_id: Some(term.to_string()),
+            ..hit(
+                SupportHitKind::CrmRecord,
+                &row.tenant_id,
+                row.tenant_name,
+                Some(&row.environment),
+                term.to_string(),
+                format!("pipeline {}: linked to {other_side} {other}", row.pipeline_name),
+            )?
         });
     }
 
@@ -201,16 +216,16 @@ pub async fn search(pool: &AnyPool, term: &str) -> Result<Vec<SupportHit>, RepoE
     .await?;
     for row in runs {
         hits.push(SupportHit {
-            kind: SupportHitKind::Run,
-            tenant_id: parse_id(&row.tenant_id, "tenant id")?,
-            tenant_name: row.tenant_name,
-            environment: environment(&row.environment),
-            title: format!("Run of {}", row.pipeline_name),
-            detail: format!("{} ({})", row.status, row.trigger_kind),
             pipeline_id: Some(parse_id(&row.pipeline_id, "pipeline id")?),
             run_id: Some(parse_id(&row.id, "run id")?),
-            failed_record_id: None,
-            record_id: None,
+            ..hit(
+                SupportHitKind::Run,
+                &row.tenant_id,
+                row.tenant_name,
+                Some(&row.environment),
+                format!("Run of {}", row.pipeline_name),
+                format!("{} ({})", row.status, row.trigger_kind),
+            )?
         });
     }
 
@@ -228,24 +243,28 @@ pub async fn search(pool: &AnyPool, term: &str) -> Result<Vec<SupportHit>, RepoE
     .fetch_all(pool)
     .await?;
     for row in failed {
+        let title = format!(
+            "{}{}",
+            row.record_id,
+            row.record_email.map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+        let detail = format!(
+            "{} in {}: {} — {}",
+            row.status, row.pipeline_name, row.error_kind, row.error_message
+        );
         hits.push(SupportHit {
-            kind: SupportHitKind::FailedRecord,
-            tenant_id: parse_id(&row.tenant_id, "tenant id")?,
-            tenant_name: row.tenant_name,
-            environment: environment(&row.environment),
-            title: format!(
-                "{}{}",
-                row.record_id,
-                row.record_email.map(|e| format!(" ({e})")).unwrap_or_default()
-            ),
-            detail: format!(
-                "{} in {}: {} — {}",
-                row.status, row.pipeline_name, row.error_kind, row.error_message
-            ),
             pipeline_id: Some(parse_id(&row.pipeline_id, "pipeline id")?),
             run_id: row.run_id.as_deref().map(|r| parse_id(r, "run id")).transpose()?,
             failed_record_id: Some(parse_id(&row.id, "failed record id")?),
             record_id: Some(row.record_id),
+            ..hit(
+                SupportHitKind::FailedRecord,
+                &row.tenant_id,
+                row.tenant_name,
+                Some(&row.environment),
+                title,
+                detail,
+            )?
         });
     }
     Ok(hits)
