@@ -161,6 +161,16 @@ async fn connection_meta(
     let stored = connections::get(state.db.pool(), tenant.id, connection_id)
         .await?
         .ok_or(ServiceError::NotFound("connection"))?;
+    stored_connection_meta(state, tenant, stored, kind).await
+}
+
+/// The live field list of one of a loaded connection's objects.
+async fn stored_connection_meta(
+    state: &AppState,
+    tenant: &Tenant,
+    stored: crate::repo::connections::StoredConnection,
+    kind: ObjectKind,
+) -> Result<ObjectMeta, ServiceError> {
     let account = stored.connection.account_name.clone();
     let meta = crm_call(state, tenant, stored, move |connector, credential| async move {
         connector.describe(&credential, kind).await
@@ -594,18 +604,21 @@ async fn side_fields(
     endpoint: Endpoint,
     object: AppObject,
 ) -> Result<SideFields, ServiceError> {
-    let system = match endpoint {
-        Endpoint::App => "Tandem app".to_string(),
+    let (system, meta) = match endpoint {
+        Endpoint::App => ("Tandem app".to_string(), app_model::meta(object)),
         Endpoint::Connection { connection_id } => {
             let stored = connections::get(state.db.pool(), tenant.id, connection_id)
                 .await?
                 .ok_or(ServiceError::NotFound("connection"))?;
             let provider = catalogue::provider(&stored.connection.provider)
                 .map_or(stored.connection.provider.clone(), |p| p.name.to_string());
-            format!("{provider} ({})", stored.connection.account_name)
+            let system = format!("{provider} ({})", stored.connection.account_name);
+            (
+                system,
+                stored_connection_meta(state, tenant, stored, object_kind(object)).await?,
+            )
         }
     };
-    let meta = side_meta(state, tenant, endpoint, object).await?;
     Ok(SideFields {
         system,
         object: meta.crm_name,
