@@ -130,3 +130,37 @@ export async function connectHubspot(page: Page, tenantId: string, environment =
   await page.getByRole('button', { name: 'Approve' }).click();
   await expect(page.getByTestId('connected-notice')).toContainText('HubSpot connected');
 }
+
+/** The first contacts of a HubSpot sandbox account, as HubSpot lists them. */
+export async function hubspotListContacts(
+  request: APIRequestContext,
+  account: string,
+  limit: number,
+  properties: string[] = ['email', 'firstname'],
+): Promise<Array<{ id: string; properties: Record<string, string | null> }>> {
+  const token = await hubspotToken(request, account);
+  const listed = await request.get(
+    `/sandbox/hubspot/${account}/crm/v3/objects/contacts?limit=${limit}&properties=${properties.join(',')}`,
+    { headers: { Authorization: `Bearer ${token}` } },
+  );
+  expect(listed.status()).toBe(200);
+  return (await listed.json()).results;
+}
+
+/** Creates the app → HubSpot contacts pipeline through the API; returns it. */
+export async function contactsToHubspot(page: Page, tenantId: string): Promise<{ id: string }> {
+  const connections = await (await page.request.get(`/api/v1/tenants/${tenantId}/connections`)).json();
+  const created = await page.request.post(`/api/v1/tenants/${tenantId}/pipelines`, {
+    headers: await csrfHeaders(page),
+    data: {
+      name: 'Contacts to HubSpot',
+      environment: 'sandbox',
+      object: 'contact',
+      source: { kind: 'app' },
+      target: { kind: 'connection', connection_id: connections[0].id },
+      direction: 'one_way',
+    },
+  });
+  expect(created.status(), await created.text()).toBe(201);
+  return created.json();
+}

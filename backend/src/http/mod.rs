@@ -179,6 +179,7 @@ pub fn build_app(
                 .service(runs::record_history::record_history)
                 .service(failed_records::list::list_failed_records)
                 .service(failed_records::replay::replay_failed_records)
+                .service(failed_records::decide_duplicates::decide_duplicates)
                 .service(failed_records::ignore::ignore_failed_records)
                 .service(failed_records::get::get_failed_record)
                 .service(alerts::list::list_alerts)

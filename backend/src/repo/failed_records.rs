@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use tandem_shared::api::failed_records::{FailedRecord, FailedRecordStatus, FailureReason};
-use tandem_shared::api::pipelines::Flow;
+use tandem_shared::api::pipelines::{Flow, Side};
 use tandem_shared::ids::{FailedRecordId, PipelineId, RunId, TenantId};
 
 use super::{Exec, RepoError, Tx, new_id, parse_id, to_datetime};
@@ -17,6 +17,20 @@ pub struct NewFailure {
     pub source_payload: Value,
     pub mapped_payload: Option<Value>,
     pub reason: FailureReason,
+}
+
+/// A person's decision about a duplicate, as the replay it queues reads it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateChoice {
+    /// Link to this twin (what matched, as `email:…`); the leading side's values win.
+    Link {
+        twin_id: String,
+        key: String,
+        leading: Side,
+    },
+    /// Create it on the other side without looking for a twin.
+    CreateNew,
 }
 
 /// Records the failure: a new open row, or one more attempt on the record's open row.
@@ -33,7 +47,7 @@ pub async fn record(
     let updated = sqlx::query(
         "UPDATE failed_records SET run_id = $1, source_payload = $2, mapped_payload = $3, error_kind = $4, \
            error_field = $5, error_message = $6, crm_error = $7, attempts = attempts + 1, status = 'open', \
-           record_email = $8, updated_at = $9 \
+           record_email = $8, updated_at = $9, decision = NULL \
          WHERE pipeline_id = $10 AND direction = $11 AND record_id = $12 AND status IN ('open', 'replaying')",
     )
     .bind(run_id.to_string())
@@ -286,22 +300,60 @@ pub async fn transition(
     Ok(selected)
 }
 
+/// Queues one open duplicate to be replayed with a person's decision.
+pub async fn decide_duplicate(
+    tx: &mut Tx,
+    id: FailedRecordId,
+    choice: &DuplicateChoice,
+    decided_by: &str,
+    now_ms: i64,
+) -> Result<bool, RepoError> {
+    let decision = serde_json::to_string(choice).map_err(|e| RepoError::Corrupt(e.to_string()))?;
+    let updated = sqlx::query(
+        "UPDATE failed_records SET status = 'replaying', decision = $1, decided_by = $2, updated_at = $3 \
+         WHERE id = $4 AND status = 'open' AND error_kind = 'duplicate'",
+    )
+    .bind(decision)
+    .bind(decided_by)
+    .bind(now_ms)
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(updated > 0)
+}
+
+/// A record of a pipeline waiting to be replayed, with the decision it carries (if any).
+#[derive(Clone, Debug)]
+pub struct Replay {
+    pub record_id: String,
+    pub decision: Option<DuplicateChoice>,
+}
+
 /// The records of a pipeline waiting to be replayed, by direction.
 pub async fn replaying<'c>(
     exec: impl Exec<'c>,
     pipeline_id: PipelineId,
     flow: Flow,
     limit: i64,
-) -> Result<Vec<String>, RepoError> {
-    Ok(sqlx::query_scalar(
-        "SELECT record_id FROM failed_records WHERE pipeline_id = $1 AND direction = $2 AND status = 'replaying' \
-         ORDER BY id LIMIT $3",
+) -> Result<Vec<Replay>, RepoError> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT record_id, decision FROM failed_records \
+         WHERE pipeline_id = $1 AND direction = $2 AND status = 'replaying' ORDER BY id LIMIT $3",
     )
     .bind(pipeline_id.to_string())
     .bind(flow.as_str())
     .bind(limit)
     .fetch_all(exec)
-    .await?)
+    .await?;
+    rows.into_iter()
+        .map(|(record_id, decision)| {
+            let decision = decision
+                .map(|d| serde_json::from_str(&d).map_err(|e| RepoError::Corrupt(format!("decision: {e}"))))
+                .transpose()?;
+            Ok(Replay { record_id, decision })
+        })
+        .collect()
 }
 
 /// Open failures of a run's pipeline since `since_ms` (for the failure-rate check).

@@ -4,7 +4,8 @@
 use serde_json::json;
 use tandem_shared::api::alerts::Alert;
 use tandem_shared::api::failed_records::{
-    FailedRecord, FailedRecordSelection, FailedRecordStatus, FailedRecordsActed, IgnoreRequest, ReplayRequest,
+    DecideDuplicatesRequest, DuplicateDecision, FailedRecord, FailedRecordSelection, FailedRecordStatus,
+    FailedRecordsActed, IgnoreRequest, ReplayRequest,
 };
 use tandem_shared::api::pipelines::Flow;
 use tandem_shared::api::runs::{
@@ -19,7 +20,7 @@ use super::access::{self, Need};
 use super::audit::{self, Actor, Change};
 use crate::auth::Principal;
 use crate::domain::FieldError;
-use crate::repo::failed_records::{self as failed_repo, Filter};
+use crate::repo::failed_records::{self as failed_repo, DuplicateChoice, Filter};
 use crate::repo::{alerts, now_ms, pipelines, sync_history};
 use crate::state::AppState;
 use crate::sync::jobs as sync_jobs;
@@ -363,6 +364,106 @@ pub async fn replay(
     }
     Ok(FailedRecordsActed {
         count: chosen.len() as i64,
+    })
+}
+
+/// Decides records skipped as duplicates: linked to their twin (one side leading) or created
+/// anew, each by a replay that starts at once. Audited.
+pub async fn decide_duplicates(
+    state: &AppState,
+    principal: &Principal,
+    actor: &Actor,
+    tenant_id: TenantId,
+    request: DecideDuplicatesRequest,
+) -> Result<FailedRecordsActed, ServiceError> {
+    let tenant = access::tenant(&state.db, principal, tenant_id, Need::Write).await?;
+    if request.ids.is_empty() {
+        return Err(FieldError::new("ids", "is empty: name the duplicate candidates to decide").into());
+    }
+    if request.ids.len() > LIST_MAX as usize {
+        return Err(FieldError::new("ids", format!("has more than {LIST_MAX} records: decide them in parts")).into());
+    }
+    let leading = match (request.decision, request.leading) {
+        (DuplicateDecision::Link, None) => {
+            return Err(FieldError::new(
+                "leading",
+                "is required to link: say whose values win where the two differ (source or target)",
+            )
+            .into());
+        }
+        (DuplicateDecision::CreateNew, Some(_)) => {
+            return Err(FieldError::new("leading", "applies only to link: a new record has no twin to lead").into());
+        }
+        (_, leading) => leading,
+    };
+    let filter = Filter {
+        pipeline_id: None,
+        status: Some(FailedRecordStatus::Open),
+        error_kind: Some("duplicate"),
+        search: None,
+        ids: Some(&request.ids),
+    };
+    let candidates = failed_repo::list(state.db.pool(), tenant.id, &filter, LIST_MAX).await?;
+    let mut choices = Vec::new();
+    for id in &request.ids {
+        let Some(candidate) = candidates.iter().find(|c| c.id == *id) else {
+            return Err(
+                FieldError::new("ids", format!("{id} is not an open duplicate candidate of this tenant")).into(),
+            );
+        };
+        let choice = match leading {
+            None => DuplicateChoice::CreateNew,
+            Some(leading) => {
+                let named = candidate.reason.crm_error.as_ref();
+                let twin_id = named.and_then(|n| n["id"].as_str()).ok_or_else(|| {
+                    FieldError::new("ids", format!("{id} names no twin to link to: replay it to look again"))
+                })?;
+                DuplicateChoice::Link {
+                    twin_id: twin_id.to_string(),
+                    key: named.and_then(|n| n["key"].as_str()).unwrap_or_default().to_string(),
+                    leading,
+                }
+            }
+        };
+        choices.push((candidate, choice));
+    }
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    for (candidate, choice) in &choices {
+        failed_repo::decide_duplicate(&mut tx, candidate.id, choice, principal.email(), now).await?;
+    }
+    audit::record(
+        &mut *tx,
+        actor,
+        Change {
+            tenant_id: Some(tenant.id),
+            action: match request.decision {
+                DuplicateDecision::Link => "duplicates.linked",
+                DuplicateDecision::CreateNew => "duplicates.created_new",
+            },
+            target_kind: "failed_record",
+            target_id: None,
+            details: json!({
+                "count": choices.len(),
+                "ids": request.ids,
+                "leading": leading,
+                "twins": choices.iter().filter_map(|(_, c)| match c {
+                    DuplicateChoice::Link { twin_id, .. } => Some(twin_id.clone()),
+                    DuplicateChoice::CreateNew => None,
+                }).collect::<Vec<_>>(),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let mut pipelines_to_run: Vec<PipelineId> = choices.iter().map(|(c, _)| c.pipeline_id).collect();
+    pipelines_to_run.sort();
+    pipelines_to_run.dedup();
+    for pipeline_id in pipelines_to_run {
+        sync_jobs::trigger(&state.db, &state.queue, tenant.id, pipeline_id, RunTrigger::Replay).await?;
+    }
+    Ok(FailedRecordsActed {
+        count: choices.len() as i64,
     })
 }
 

@@ -32,6 +32,7 @@ use crate::jobs::Queue;
 use crate::oauth::CrmAccess;
 use crate::repo::app_records::{self, Upsert};
 use crate::repo::change_feed::{self, NewChange};
+use crate::repo::failed_records::DuplicateChoice;
 use crate::repo::sync_history::{self, StoredHeldDelete};
 use crate::repo::{Db, RepoError, change_sequences, failed_records, now_ms, pipelines, sync_links};
 
@@ -491,6 +492,7 @@ impl SyncEngine {
                 plan,
                 flow,
                 now_ms: now_ms(),
+                decisions: None,
             };
             let output = if records.is_empty() {
                 PageOutput::default()
@@ -588,21 +590,27 @@ impl SyncEngine {
     async fn replay(&self, plan: &Plan, run: RunRef, flow: Flow) -> Result<(), Abort> {
         let db = &self.inner.db;
         loop {
-            let ids = failed_records::replaying(
+            let queued = failed_records::replaying(
                 db.pool(),
                 plan.stored.pipeline.id,
                 flow,
                 self.inner.config.page_size as i64,
             )
             .await?;
-            if ids.is_empty() {
+            if queued.is_empty() {
                 return Ok(());
             }
+            let ids: Vec<String> = queued.iter().map(|r| r.record_id.clone()).collect();
+            let decisions: HashMap<String, DuplicateChoice> = queued
+                .into_iter()
+                .filter_map(|r| r.decision.map(|d| (r.record_id, d)))
+                .collect();
             let ctx = PageCtx {
                 db,
                 plan,
                 flow,
                 now_ms: now_ms(),
+                decisions: Some(&decisions),
             };
             let records = page::fetch_for_replay(&ctx, &ids).await?;
             let mut output = page::process(&ctx, records.clone()).await?;

@@ -18,7 +18,7 @@ use super::page::{Abort, PageCtx, Pending};
 use super::plan::{CrmSide, SideHandle};
 use crate::connectors::Record;
 use crate::domain::match_keys::{KeyKind, match_keys, normalise_email, normalise_name, normalise_number};
-use crate::repo::failed_records::NewFailure;
+use crate::repo::failed_records::{DuplicateChoice, NewFailure};
 use crate::repo::{app_records, sync_links};
 
 /// A twin found for a record about to be created.
@@ -95,6 +95,25 @@ pub async fn resolve(
     if creates.is_empty() {
         return Ok(creates);
     }
+    // Records a person already decided about skip the look-up: linked to the twin they named,
+    // or created anew.
+    let mut decided_twins = Vec::new();
+    let mut create_anyway = Vec::new();
+    let mut creates_undecided = Vec::new();
+    for pending in creates {
+        match ctx.decision(&pending.record.id) {
+            Some(DuplicateChoice::Link { twin_id, key, .. }) => {
+                let twin = Twin {
+                    id: twin_id.clone(),
+                    key: key.clone(),
+                };
+                decided_twins.push((pending, twin));
+            }
+            Some(DuplicateChoice::CreateNew) => create_anyway.push(pending),
+            None => creates_undecided.push(pending),
+        }
+    }
+    let creates = creates_undecided;
     let twins: Vec<Option<Twin>> = match ctx.plan.side(ctx.to_side()) {
         SideHandle::Crm(crm) => crm_twins(ctx, crm, &creates).await?,
         SideHandle::App(app) => {
@@ -126,7 +145,7 @@ pub async fn resolve(
     };
 
     let mut remaining = Vec::new();
-    let mut found = Vec::new();
+    let mut found = decided_twins;
     for (pending, twin) in creates.into_iter().zip(twins) {
         match twin {
             Some(twin) => found.push((pending, twin)),
@@ -135,6 +154,7 @@ pub async fn resolve(
     }
     updates.extend(settle_twins(ctx, out, found).await?);
     flag_similar(ctx, out, &remaining).await?;
+    remaining.extend(create_anyway);
     Ok(remaining)
 }
 
@@ -152,10 +172,18 @@ pub async fn settle_twins(
     }
     let twin_ids: Vec<String> = found.iter().map(|(_, t)| t.id.clone()).collect();
     let taken = sync_links::by_ids(ctx.db.pool(), ctx.plan.stored.pipeline.id, ctx.to_side(), &twin_ids).await?;
-    let policy = ctx.plan.stored.pipeline.settings.matching.duplicates;
+    let pipeline_policy = ctx.plan.stored.pipeline.settings.matching.duplicates;
     let mut merges = Vec::new();
     for (mut pending, twin) in found {
-        let info = json!({ "id": twin.id, "key": twin.key });
+        let mut info = json!({ "id": twin.id, "key": twin.key });
+        // A person's "same record" decision is a merge with the side they chose leading.
+        let policy = match ctx.decision(&pending.record.id) {
+            Some(DuplicateChoice::Link { leading, .. }) => {
+                info["decided"] = json!(true);
+                DuplicatePolicy::Merge { leading: *leading }
+            }
+            _ => pipeline_policy,
+        };
         if let Some(link) = taken.get(&twin.id).filter(|l| ctx.ids_of(l).0 != pending.record.id) {
             duplicate(
                 ctx,
@@ -206,6 +234,10 @@ pub async fn settle_twins(
 /// The twin a CRM named when it refused a create for a value it keeps unique (see
 /// `Capabilities::unique_fields`), if that is what the refusal was.
 pub fn twin_from_refusal(ctx: &PageCtx<'_>, crm: &CrmSide, pending: &Pending, existing_id: &str) -> Option<Twin> {
+    // Decided to be a record of its own: the CRM's refusal is its answer, recorded as such.
+    if ctx.decision(&pending.record.id) == Some(&DuplicateChoice::CreateNew) {
+        return None;
+    }
     key_fields(ctx).into_iter().find_map(|(kind, field, _)| {
         if !enforced(crm, &field) {
             return None;

@@ -28,6 +28,7 @@ use super::plan::{FlowMapping, Plan, SideHandle};
 use super::writes;
 use crate::domain::AppRecord;
 use crate::mapping::FieldError;
+use crate::repo::failed_records::DuplicateChoice;
 use crate::repo::sync_history::{NewConflict, NewHeldDelete};
 use crate::repo::sync_links::{self, Link};
 use crate::repo::{Db, RepoError, app_records};
@@ -61,9 +62,16 @@ pub struct PageCtx<'a> {
     pub plan: &'a Plan,
     pub flow: Flow,
     pub now_ms: i64,
+    /// People's decisions about duplicates, for the records a replay sends again.
+    pub decisions: Option<&'a HashMap<String, DuplicateChoice>>,
 }
 
 impl PageCtx<'_> {
+    /// What a person decided about this record as a duplicate, if it is replayed with a decision.
+    pub fn decision(&self, record_id: &str) -> Option<&DuplicateChoice> {
+        self.decisions?.get(record_id)
+    }
+
     pub fn from_side(&self) -> Side {
         self.flow.from_side()
     }
@@ -546,6 +554,7 @@ async fn two_way(ctx: &PageCtx<'_>, out: &mut PageOutput, pairs: Vec<(Incoming, 
             plan,
             flow: flow_from(plan, app_side),
             now_ms: ctx.now_ms,
+            decisions: None,
         };
         writes::to_crm(&crm_flow_ctx, crm, out, Vec::new(), crm_updates).await?;
     }

@@ -261,6 +261,9 @@ fn sample_body(schema: &str) -> Value {
         "DecideHeldDeletesRequest" => json!({ "approve": true }),
         "ReplayRequest" => json!({ "error_kind": "mapping" }),
         "IgnoreRequest" => json!({ "error_kind": "mapping", "reason": "intruder" }),
+        "DecideDuplicatesRequest" => {
+            json!({ "ids": ["00000000-0000-4000-8000-000000000000"], "decision": "create_new" })
+        }
         "CreateWebhookEndpointRequest" => json!({ "url": "https://intruder.example/hook" }),
         "BatchPush" => {
             json!({ "records": [{ "external_id": "tenant-b-record", "data": { "email": "intruder@example.com" } }] })

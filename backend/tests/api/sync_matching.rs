@@ -11,7 +11,7 @@ use tandem_shared::api::failed_records::FailedRecord;
 use tandem_shared::api::runs::{Callout, RecordEvent, RecordOutcome};
 
 use crate::db_tests;
-use crate::helpers::{Backend, crm_records, expect_json, spawn_app};
+use crate::helpers::{Backend, crm_records, expect_error, expect_json, spawn_app};
 use crate::sync::Synced;
 
 db_tests!(twins_are_found_and_handled_by_the_duplicate_policy);
@@ -167,4 +167,144 @@ async fn twins_are_found_and_handled_by_the_duplicate_policy(backend: Backend) {
     let named = skipped.reason.crm_error.as_ref().unwrap();
     assert_eq!(named["id"], company.id.as_str());
     assert!(named["key"].as_str().unwrap().starts_with("vat:"), "{named}");
+}
+
+db_tests!(people_decide_duplicate_candidates);
+
+/// Duplicate candidates (records skipped as twins of existing ones) decided by a person: "the
+/// same record" links the two with the chosen side leading, "different records" creates a new
+/// one without a second look; bad decisions are refused naming the field; each is audited.
+async fn people_decide_duplicate_candidates(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let t = Synced::new(&app, "Acme Decides", "hubspot").await;
+    let credential = t.hubspot().await;
+    let hubspot = HubSpotConnector::new(reqwest::Client::new());
+    let contacts = crm_records(&hubspot, &credential, ObjectKind::Contact, &["email", "firstname"]).await;
+    let (linked_twin, led_twin) = (&contacts[0], &contacts[1]);
+    let companies = crm_records(&hubspot, &credential, ObjectKind::Company, &["name", "vat_id"]).await;
+    let company = companies.iter().find(|c| !field(c, "vat_id").is_empty()).unwrap();
+    t.push(
+        "contact",
+        json!([
+            { "external_id": "same-app-leads", "data": { "email": field(linked_twin, "email"), "first_name": "AppWins", "last_name": "One" } },
+            { "external_id": "same-crm-leads", "data": { "email": field(led_twin, "email"), "first_name": "CrmWins", "last_name": "Two" } },
+        ]),
+    )
+    .await;
+    t.push(
+        "company",
+        json!([{ "external_id": "co-lookalike", "data": { "name": "A Different Firm", "vat_id": field(company, "vat_id") } }]),
+    )
+    .await;
+    for (name, object) in [("Contacts to HubSpot", "contact"), ("Companies to HubSpot", "company")] {
+        t.create_pipeline(json!({
+            "name": name,
+            "environment": "sandbox",
+            "object": object,
+            "source": { "kind": "app" },
+            "target": { "kind": "connection", "connection_id": t.connection.id },
+            "direction": "one_way",
+        }))
+        .await;
+    }
+    app.run_jobs().await;
+    let failed: Vec<FailedRecord> = t.admin.get_ok(&t.path("failed-records?error_kind=duplicate")).await;
+    assert_eq!(failed.len(), 3, "{failed:?}");
+    let id_of = |record: &str| failed.iter().find(|f| f.record_id == record).unwrap().id;
+    let decide = t.path("failed-records/duplicates/decide");
+
+    // Refused, naming the field: no side to lead, a side for a new record, a record that is not
+    // a duplicate candidate.
+    let resp = t
+        .admin
+        .post(
+            &decide,
+            &json!({ "ids": [id_of("same-app-leads")], "decision": "link" }),
+        )
+        .await;
+    let body = expect_error(resp, reqwest::StatusCode::BAD_REQUEST, "invalid_field").await;
+    assert_eq!(body.field.as_deref(), Some("leading"));
+    let resp = t
+        .admin
+        .post(
+            &decide,
+            &json!({ "ids": [id_of("co-lookalike")], "decision": "create_new", "leading": "source" }),
+        )
+        .await;
+    let body = expect_error(resp, reqwest::StatusCode::BAD_REQUEST, "invalid_field").await;
+    assert_eq!(body.field.as_deref(), Some("leading"));
+    let resp = t
+        .admin
+        .post(
+            &decide,
+            &json!({ "ids": ["00000000-0000-4000-8000-000000000000"], "decision": "create_new" }),
+        )
+        .await;
+    let body = expect_error(resp, reqwest::StatusCode::BAD_REQUEST, "invalid_field").await;
+    assert_eq!(body.field.as_deref(), Some("ids"));
+
+    // The same person, the app leading: the twin takes the app's values.
+    let acted: Value = t
+        .admin
+        .post_ok(
+            &decide,
+            &json!({ "ids": [id_of("same-app-leads")], "decision": "link", "leading": "source" }),
+        )
+        .await;
+    assert_eq!(acted["count"], 1);
+    // The same person, HubSpot leading: linked, HubSpot untouched.
+    let _: Value = t
+        .admin
+        .post_ok(
+            &decide,
+            &json!({ "ids": [id_of("same-crm-leads")], "decision": "link", "leading": "target" }),
+        )
+        .await;
+    // A different company with the same VAT id (a group's subsidiary, say): created anew.
+    let _: Value = t
+        .admin
+        .post_ok(
+            &decide,
+            &json!({ "ids": [id_of("co-lookalike")], "decision": "create_new" }),
+        )
+        .await;
+    app.run_jobs().await;
+
+    let read = |id: String| {
+        let (hubspot, credential) = (&hubspot, &credential);
+        async move {
+            hubspot
+                .get(credential, ObjectKind::Contact, &id, &["firstname".into()])
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert_eq!(read(linked_twin.id.clone()).await.fields["firstname"], "AppWins");
+    assert_eq!(
+        read(led_twin.id.clone()).await.fields["firstname"],
+        led_twin.fields["firstname"],
+        "HubSpot leads: its values stay"
+    );
+    let history: Vec<RecordEvent> = t.admin.get_ok(&t.path("record-history/same-crm-leads")).await;
+    assert_eq!(history[0].outcome, RecordOutcome::Matched, "{history:?}");
+    assert_eq!(history[0].target_id.as_deref(), Some(led_twin.id.as_str()));
+    let all_contacts = crm_records(&hubspot, &credential, ObjectKind::Contact, &["email"]).await;
+    assert_eq!(all_contacts.len(), contacts.len(), "linked, nothing created");
+    let all_companies = crm_records(&hubspot, &credential, ObjectKind::Company, &["name"]).await;
+    assert_eq!(
+        all_companies.len(),
+        companies.len() + 1,
+        "the lookalike company created anew"
+    );
+    assert!(all_companies.iter().any(|c| field(c, "name") == "A Different Firm"));
+
+    let open: Vec<FailedRecord> = t.admin.get_ok(&t.path("failed-records?error_kind=duplicate")).await;
+    assert!(open.is_empty(), "every candidate decided: {open:?}");
+    let audit: Value = t.admin.get_ok(&t.path("audit")).await;
+    let text = audit.to_string();
+    assert!(
+        text.contains("duplicates.linked") && text.contains("duplicates.created_new"),
+        "{text}"
+    );
 }

@@ -2,7 +2,9 @@
 //! `…/runs/{run_id}`, `…/failed-records`, `…/alerts`.
 
 use tandem_shared::api::alerts::Alert;
-use tandem_shared::api::failed_records::{FailedRecord, FailedRecordsActed, IgnoreRequest, ReplayRequest};
+use tandem_shared::api::failed_records::{
+    DecideDuplicatesRequest, FailedRecord, FailedRecordsActed, IgnoreRequest, ReplayRequest,
+};
 use tandem_shared::api::mappings::{
     MappingConfig, MappingFields, MappingValidation, PreviewMappingRequest, PreviewResult,
 };
@@ -100,6 +102,18 @@ pub async fn replay(tenant_id: TenantId, request: &ReplayRequest) -> Result<Fail
 /// Sets the chosen failed records aside, with the reason (kept and audited).
 pub async fn ignore(tenant_id: TenantId, request: &IgnoreRequest) -> Result<FailedRecordsActed, ApiFailure> {
     post(&format!("/tenants/{tenant_id}/failed-records/ignore"), request).await
+}
+
+/// Links duplicate candidates to their twins, or creates them after all.
+pub async fn decide_duplicates(
+    tenant_id: TenantId,
+    request: &DecideDuplicatesRequest,
+) -> Result<FailedRecordsActed, ApiFailure> {
+    post(
+        &format!("/tenants/{tenant_id}/failed-records/duplicates/decide"),
+        request,
+    )
+    .await
 }
 
 /// The tenant's alerts, newest first.

@@ -16,8 +16,9 @@ use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
+use super::duplicate_candidates::DuplicateCandidates;
 use super::pipeline_settings::PipelineSettingsForm;
-use super::pipelines::{object_label, route_label, status_label};
+use super::pipelines::{endpoint_label, object_label, route_label, status_label};
 use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure};
 use crate::components::{EmptyState, ErrorBanner, Loading, browser_now, format_time, relative_time};
@@ -158,6 +159,13 @@ pub fn PipelinePage() -> impl IntoView {
         None => runs.get(),
     });
 
+    let sides = Signal::derive(move || {
+        let list = connections.get().and_then(Result::ok).unwrap_or_default();
+        pipeline.get().and_then(Result::ok).map_or_else(
+            || ("The source".to_string(), "the target".to_string()),
+            |p| (endpoint_label(&p.source, &list), endpoint_label(&p.target, &list)),
+        )
+    });
     let header = move || {
         pipeline.get().map(|result| match result {
             Err(failure) => view! {
@@ -310,6 +318,7 @@ pub fn PipelinePage() -> impl IntoView {
             </section>
             {move || selected.get().map(|run_id| view! { <RunEvents run_id=run_id /> <RunConflicts pipeline_id=id run_id=run_id /> })}
             <HeldDeletes pipeline_id=id />
+            <DuplicateCandidates pipeline_id=id sides=sides runs_ended=finished />
             {move || {
                 form_source
                     .get()

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::api::pipelines::Flow;
+use crate::api::pipelines::{Flow, Side};
 use crate::ids::{FailedRecordId, PipelineId, RunId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,4 +118,27 @@ pub struct IgnoreRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailedRecordsActed {
     pub count: i64,
+}
+
+/// What a person decides about records skipped as duplicates of existing ones (kind `duplicate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateDecision {
+    /// The same record: link it to its twin, `leading` side's values winning where they differ.
+    Link,
+    /// Different records that look alike: create it on the other side after all.
+    CreateNew,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DecideDuplicatesRequest {
+    /// Open failed records of kind `duplicate`.
+    pub ids: Vec<FailedRecordId>,
+    pub decision: DuplicateDecision,
+    /// For `link`: whose values win, the pipeline's `source` or `target`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leading: Option<Side>,
 }

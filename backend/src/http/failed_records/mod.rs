@@ -1,3 +1,4 @@
+pub mod decide_duplicates;
 pub mod get;
 pub mod ignore;
 pub mod list;
