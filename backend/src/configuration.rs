@@ -37,6 +37,7 @@ pub struct Settings {
     pub sandbox: SandboxSettings,
     pub crm: CrmSettings,
     pub sync: SyncSettings,
+    pub demo: DemoSettings,
 }
 
 impl Default for Settings {
@@ -53,6 +54,7 @@ impl Default for Settings {
             sandbox: SandboxSettings::default(),
             crm: CrmSettings::default(),
             sync: SyncSettings::default(),
+            demo: DemoSettings::default(),
         }
     }
 }
@@ -153,6 +155,25 @@ impl Default for BootstrapSettings {
             admin_email: "admin@tandem.local".into(),
             admin_password: None,
             demo_tenant: true,
+        }
+    }
+}
+
+/// Sales demos (`Start demo`): how fast the activity generator changes records, and for how long.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default)]
+pub struct DemoSettings {
+    /// Seconds between two rounds of changes.
+    pub tick_seconds: u64,
+    /// A demo's generator stops this long after the demo started (a forgotten demo goes quiet).
+    pub activity_minutes: u64,
+}
+
+impl Default for DemoSettings {
+    fn default() -> Self {
+        Self {
+            tick_seconds: 5,
+            activity_minutes: 120,
         }
     }
 }

@@ -143,7 +143,7 @@ impl Application {
         let crm = Arc::new(crm_access(&settings, &db, &vault, link, &public_url).await?);
         let queue = Queue::new(db.clone());
         let engine = SyncEngine::new(db.clone(), queue.clone(), crm.clone(), settings.sync.engine());
-        let jobs = job_handlers(&db, &vault, &engine)?;
+        let jobs = job_handlers(&db, &vault, &engine, &crm, &settings)?;
         let state = AppState {
             db,
             settings: Arc::new(settings),
@@ -316,7 +316,13 @@ pub fn load_keyring(settings: &Settings) -> Result<Keyring, VaultError> {
 }
 
 /// The handlers of every job kind.
-fn job_handlers(db: &Db, vault: &Vault, engine: &SyncEngine) -> Result<jobs::Registry, StartupError> {
+fn job_handlers(
+    db: &Db,
+    vault: &Vault,
+    engine: &SyncEngine,
+    crm: &Arc<CrmAccess>,
+    settings: &Settings,
+) -> Result<jobs::Registry, StartupError> {
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
@@ -329,6 +335,11 @@ fn job_handlers(db: &Db, vault: &Vault, engine: &SyncEngine) -> Result<jobs::Reg
             db: db.clone(),
             vault: vault.clone(),
             http,
+        })
+        .register_typed(crate::services::demo::DemoActivityHandler {
+            db: db.clone(),
+            crm: crm.clone(),
+            settings: settings.demo.clone(),
         }))
 }
 

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod changes;
 pub mod connections;
 pub mod crm_webhooks;
+pub mod demo;
 pub mod environments;
 pub mod error;
 pub mod extract;
@@ -138,6 +139,9 @@ pub fn build_app(
                 .service(audit::list_tenant::list_tenant_audit)
                 .service(audit::list_all::list_all_audit)
                 .service(support::search::support_search)
+                .service(demo::start_demo)
+                .service(demo::reset_demo)
+                .service(demo::demo_dashboard)
                 .service(catalogue::list::list_providers)
                 .service(connections::list::list_connections)
                 .service(connections::authorize::start_connect)

@@ -104,3 +104,12 @@ pub async fn count<'c>(exec: impl Exec<'c>) -> Result<i64, RepoError> {
         .fetch_one(exec)
         .await?)
 }
+
+/// Removes the tenant; everything it owns goes with it (`ON DELETE CASCADE`).
+pub async fn delete<'c>(exec: impl Exec<'c>, id: TenantId) -> Result<bool, RepoError> {
+    let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
+        .bind(id.to_string())
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

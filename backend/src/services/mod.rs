@@ -7,6 +7,7 @@ pub mod app_changes;
 pub mod audit;
 pub mod connections;
 pub mod crm_webhooks;
+pub mod demo;
 pub mod environments;
 pub mod pipelines;
 pub mod promotion;

@@ -38,6 +38,11 @@ const UNSCOPED: &[(&str, &str, &str)] = &[
         "/api/v1/support/search",
         "operator staff only: checked in support tests",
     ),
+    (
+        "post",
+        "/api/v1/demos",
+        "creates a new demo tenant; sales staff and operator admins only: checked in demo tests",
+    ),
     ("get", "/api/v1/app/whoami", "the key's own tenant"),
     ("get", "/api/v1/catalogue", "the same CRM list for everyone"),
     (

@@ -13,6 +13,7 @@ mod cli;
 mod connections;
 mod connector_hubspot;
 mod connector_salesforce;
+mod demo;
 mod errors;
 mod isolation;
 mod jobs;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod changes;
 pub mod connections;
+pub mod demo;
 pub mod failed_records;
 pub mod health;
 pub mod mappings;
