@@ -65,6 +65,10 @@ export default defineConfig({
       TANDEM_SERVER__UI_DIR: uiDir,
       TANDEM_BOOTSTRAP__ADMIN_PASSWORD: ADMIN_PASSWORD,
       TANDEM_LOG__FORMAT: 'json',
+      // Demos change records every two seconds, and go quiet after two minutes so that a demo
+      // started by one spec does not keep the server busy during the others.
+      TANDEM_DEMO__TICK_SECONDS: '2',
+      TANDEM_DEMO__ACTIVITY_MINUTES: '2',
       // The server's log goes to stderr, which is shown here: errors only, unless asked for more.
       TANDEM_LOG__FILTER: process.env.E2E_SERVER_LOG_FILTER || 'error',
     },

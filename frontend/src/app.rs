@@ -19,6 +19,7 @@ use crate::pages::api_docs::ApiDocsPage;
 use crate::pages::api_keys::ApiKeysPage;
 use crate::pages::audit::{OperatorAuditPage, TenantAuditPage};
 use crate::pages::connections::ConnectionsPage;
+use crate::pages::demo::{DemoDashboardPage, DemoStartPage};
 use crate::pages::environments::EnvironmentsPage;
 use crate::pages::failed_records::FailedRecordsPage;
 use crate::pages::home::HomePage;
@@ -173,6 +174,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=HomePage />
                     <Route path=path!("/api-docs") view=ApiDocsPage />
                     <Route path=path!("/support") view=SupportPage />
+                    <Route path=path!("/demo") view=DemoStartPage />
                     <Route
                         path=path!("/tenants")
                         view=|| view! { <RequireAuth><TenantsPage /></RequireAuth> }
@@ -197,6 +199,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/pipelines/:pipeline_id/mapping/:flow") view=MappingEditorPage />
                         <Route path=path!("/failed-records") view=FailedRecordsPage />
                         <Route path=path!("/alerts") view=AlertsPage />
+                        <Route path=path!("/demo") view=DemoDashboardPage />
                     </ParentRoute>
                 </ParentRoute>
             </Routes>
@@ -494,6 +497,8 @@ fn SideNav() -> impl IntoView {
                                 <NavLink href="/audit".to_string() label="Audit log (all)" testid="nav-all-audit" />
                             }
                         })}
+                    {matches!(role, Role::OperatorAdmin | Role::Sales)
+                        .then(|| view! { <NavLink href="/demo".to_string() label="Sales demo" testid="nav-demo" /> })}
                 </div>
             }
         })
@@ -560,6 +565,9 @@ fn SideNav() -> impl IntoView {
                 <NavLink href=format!("/t/{id}/pipelines") label="Pipelines" testid="nav-pipelines" />
                 <NavLink href=format!("/t/{id}/failed-records") label="Failed records" testid="nav-failed-records" />
                 <NavLink href=format!("/t/{id}/alerts") label="Alerts" testid="nav-alerts" />
+                {tenant_name()
+                    .filter(|t| t.is_demo)
+                    .map(|_| view! { <NavLink href=format!("/t/{id}/demo") label="Demo dashboard" testid="nav-demo-dashboard" /> })}
             }
             .into_any(),
             None => view! {

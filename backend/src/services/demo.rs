@@ -523,10 +523,12 @@ pub async fn dashboard(
         let crm = [&pipeline.source, &pipeline.target]
             .into_iter()
             .find_map(|e| match e {
-                Endpoint::Connection { connection_id } => connections
-                    .iter()
-                    .find(|c| c.connection.id == *connection_id)
-                    .map(|c| c.connection.provider_name.clone()),
+                Endpoint::Connection { connection_id } => {
+                    connections.iter().find(|c| c.connection.id == *connection_id).map(|c| {
+                        crate::connectors::catalogue::provider(&c.connection.provider)
+                            .map_or_else(|| c.connection.provider.clone(), |p| p.name.to_string())
+                    })
+                }
                 Endpoint::App => None,
             })
             .unwrap_or_else(|| "a CRM".to_string());

@@ -77,6 +77,9 @@ async fn sales_start_a_demo_that_moves_records_and_reset_it(backend: Backend) {
     }
     let dashboard: DemoDashboard = sales.get_ok(&format!("/api/v1/demos/{}", demo.id)).await;
     assert_eq!(dashboard.pipelines.len(), 4);
+    let mut crms: Vec<&str> = dashboard.pipelines.iter().map(|p| p.crm.as_str()).collect();
+    crms.sort();
+    assert_eq!(crms, ["HubSpot", "HubSpot", "HubSpot", "Salesforce"]);
     let created: i64 = dashboard.pipelines.iter().map(|p| p.created).sum();
     let updated: i64 = dashboard.pipelines.iter().map(|p| p.updated).sum();
     assert!(created >= 12 && updated >= 1, "{dashboard:?}");

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod connections;
+pub mod demo;
 pub mod docs;
 pub mod environments;
 pub mod support;

@@ -6,6 +6,7 @@ pub mod api_docs;
 pub mod api_keys;
 pub mod audit;
 pub mod connections;
+pub mod demo;
 pub mod duplicate_candidates;
 pub mod environments;
 pub mod failed_records;

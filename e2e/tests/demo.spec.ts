@@ -1,0 +1,60 @@
+import { addOperatorStaff, expect, logIn, shot, test } from './fixtures';
+import { hubspotContacts } from './sync-helpers';
+
+// Sales demo: a salesperson clicks Start demo and lands on the dashboard of a new demo tenant,
+// connected to the sandbox HubSpot and Salesforce; records flow (counts go up, events list),
+// the seeded contacts are in HubSpot, a bad record shows up as failed; Reset demo starts over
+// with a fresh tenant and the old one is gone.
+
+const SALES = { email: 'sam.sales@tandem.local', password: 'sales-password-789' };
+
+test('start a demo, watch records flow, reset it', async ({ page, errorWatch }) => {
+  test.setTimeout(120_000);
+  addOperatorStaff(SALES.email, 'sales', SALES.password);
+  await logIn(page, SALES.email, SALES.password);
+  await page.getByTestId('nav-demo').click();
+  await expect(page).toHaveTitle('Sales demo · Tandem');
+  await page.getByTestId('start-demo').click();
+  await expect(page).toHaveURL(/\/t\/[0-9a-f-]+\/demo$/, { timeout: 30_000 });
+  await expect(page).toHaveTitle('Demo dashboard · Tandem');
+  const tenantId = page.url().split('/t/')[1].split('/')[0];
+  await expect(page.getByTestId('demo-badge').first()).toBeVisible();
+  await expect(page.getByTestId('demo-pipeline')).toHaveCount(4);
+
+  // Records flow without a reload: the counts go up and the latest records are listed.
+  await expect
+    .poll(async () => Number(await page.getByTestId('demo-created').textContent()), { timeout: 30_000 })
+    .toBeGreaterThan(10);
+  await expect(page.getByTestId('demo-event').first()).toBeVisible();
+  const tenant = await (await page.request.get(`/api/v1/tenants/${tenantId}`)).json();
+  const inHubspot = await hubspotContacts(page.request, `${tenant.slug}-sandbox`, 'amelia.jensen.0@nordwind.example', [
+    'firstname',
+  ]);
+  expect(inHubspot.map((c) => c.properties.firstname)).toEqual(['Amelia']);
+  // Activity keeps going: more updates, and a bad phone number fails.
+  const updatedBefore = Number(await page.getByTestId('demo-updated').textContent());
+  await expect
+    .poll(async () => Number(await page.getByTestId('demo-failed').textContent()), { timeout: 45_000 })
+    .toBeGreaterThan(0);
+  await expect
+    .poll(async () => Number(await page.getByTestId('demo-updated').textContent()), { timeout: 30_000 })
+    .toBeGreaterThan(updatedBefore);
+  await shot(page, 'demo-dashboard');
+  await page.getByTestId('demo-failed-link').click();
+  await expect(page.getByTestId('failed-record').first()).toContainText('call after lunch');
+
+  // Reset: a fresh demo tenant; the old one is gone (a dashboard read in flight then finds it gone).
+  errorWatch.allow(`/api/v1/demos/${tenantId}`, 404);
+  await page.goto(`/t/${tenantId}/demo`);
+  await page.getByTestId('reset-demo').click();
+  await expect(page).not.toHaveURL(new RegExp(tenantId), { timeout: 30_000 });
+  await expect(page).toHaveURL(/\/t\/[0-9a-f-]+\/demo$/);
+  await expect(page.getByTestId('demo-pipeline')).toHaveCount(4);
+  expect((await page.request.get(`/api/v1/tenants/${tenantId}`)).status()).toBe(404);
+  const freshId = page.url().split('/t/')[1].split('/')[0];
+  await page.getByTestId('nav-demo').click();
+  const listed = page.getByTestId('demo-list');
+  await expect(listed.locator(`a[href="/t/${freshId}/demo"]`)).toBeVisible();
+  await expect(listed.locator(`a[href="/t/${tenantId}/demo"]`)).toHaveCount(0);
+  await shot(page, 'demo-start');
+});
