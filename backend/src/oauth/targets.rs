@@ -184,3 +184,72 @@ impl Targets {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use tandem_shared::ids::TenantId;
+
+    use super::*;
+    use crate::configuration::{CrmApp, CrmApps};
+
+    fn live_app() -> Option<CrmApp> {
+        Some(CrmApp {
+            client_id: "operator-live-app".into(),
+            client_secret: SecretString::from("live-secret".to_string()),
+        })
+    }
+
+    /// The operator's real apps configured for every CRM and environment, and the sandbox CRMs.
+    fn targets() -> Targets {
+        let apps = CrmApps {
+            sandbox: live_app(),
+            production: live_app(),
+        };
+        let sandbox_app = AppCredentials {
+            client_id: "sandbox-app".into(),
+            client_secret: SecretString::from("sandbox-secret".to_string()),
+        };
+        Targets {
+            crm: CrmSettings {
+                hubspot: apps.clone(),
+                salesforce: apps,
+            },
+            sandbox_root: Some("http://127.0.0.1:1/sandbox".into()),
+            sandbox_apps: HashMap::from([("hubspot", sandbox_app.clone()), ("salesforce", sandbox_app)]),
+            callback_url: "http://127.0.0.1:1/api/v1/oauth/callback".into(),
+            public_url: "http://127.0.0.1:1".into(),
+        }
+    }
+
+    fn tenant(is_demo: bool) -> Tenant {
+        Tenant {
+            id: TenantId(uuid::Uuid::nil()),
+            slug: "acme".into(),
+            name: "Acme".into(),
+            is_demo,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn demo_tenants_reach_the_sandbox_crms_only_even_where_real_apps_are_configured() {
+        let targets = targets();
+        for id in ["hubspot", "salesforce"] {
+            let provider = crate::connectors::catalogue::provider(id).unwrap();
+            for environment in EnvironmentKind::ALL {
+                let demo = targets.resolve(provider, &tenant(true), environment).unwrap();
+                assert_eq!(demo.target, ConnectionTarget::Sandbox, "{id} {environment:?}");
+                assert!(
+                    demo.authorize_url.starts_with("http://127.0.0.1:1/sandbox/"),
+                    "{}",
+                    demo.authorize_url
+                );
+                assert_eq!(demo.app.client_id, "sandbox-app");
+                // The same settings take a customer's tenant to the real CRM.
+                let real = targets.resolve(provider, &tenant(false), environment).unwrap();
+                assert_eq!(real.target, ConnectionTarget::Live);
+                assert_eq!(real.app.client_id, "operator-live-app");
+            }
+        }
+    }
+}

@@ -25,6 +25,7 @@ use tandem_shared::api::tenants::{CreateTenantRequest, EnvironmentKind, Tenant};
 use tandem_shared::ids::{ApiKeyId, ConnectionId, TenantId};
 use tandem_shared::model::AppObject;
 use tandem_shared::roles::Role;
+use tracing::Instrument;
 use uuid::Uuid;
 
 use super::ServiceError;
@@ -122,11 +123,24 @@ pub async fn start(state: &AppState, principal: &Principal, actor: &Actor) -> Re
         },
     )
     .await?;
-    let span = tracing::info_span!("demo.start", tenant_id = %tenant.id);
-    let _entered = span.enter();
-    let hubspot = connect(state, principal, &tenant, "hubspot").await?;
-    let salesforce = connect(state, principal, &tenant, "salesforce").await?;
-    seed(&state.db, &tenant).await?;
+    let wired = wire(state, principal, actor, &tenant)
+        .instrument(tracing::info_span!("demo.start", tenant_id = %tenant.id))
+        .await;
+    if let Err(error) = wired {
+        // Half a demo is no demo: the tenant goes again, and the salesperson can retry.
+        if let Err(cleanup) = tenants::delete(state.db.pool(), tenant.id).await {
+            tracing::warn!(%cleanup, tenant_id = %tenant.id, "could not remove a demo that failed to start");
+        }
+        return Err(error);
+    }
+    Ok(tenant)
+}
+
+/// Connects, seeds, creates the pipelines and starts the generator of a new demo tenant.
+async fn wire(state: &AppState, principal: &Principal, actor: &Actor, tenant: &Tenant) -> Result<(), ServiceError> {
+    let hubspot = connect(state, principal, tenant, "hubspot").await?;
+    let salesforce = connect(state, principal, tenant, "salesforce").await?;
+    seed(&state.db, tenant).await?;
     let crm = |connection_id| Endpoint::Connection { connection_id };
     let planned = [
         (
@@ -198,7 +212,7 @@ pub async fn start(state: &AppState, principal: &Principal, actor: &Actor) -> Re
     )
     .await?;
     tracing::info!("demo started");
-    Ok(tenant)
+    Ok(())
 }
 
 /// Starts over: the demo tenant goes (with its records, pipelines, history and generator) and a
@@ -605,8 +619,10 @@ impl TypedHandler<DemoActivity> for DemoActivityHandler {
         }
         let round = (elapsed / tick_ms).max(0) as usize;
         let span = tracing::info_span!("demo.activity", tenant_id = %tenant.id, round);
-        let _entered = span.enter();
-        match activity_round(&self.db, &ctx.queue, &self.crm, &tenant, round).await {
+        match activity_round(&self.db, &ctx.queue, &self.crm, &tenant, round)
+            .instrument(span)
+            .await
+        {
             Ok(done) => tracing::debug!(?done, "demo activity round"),
             Err(ServiceError::Repo(RepoError::Database(error))) => return Err(JobError::retryable(error)),
             Err(error) => tracing::warn!(%error, "demo activity round failed"),
