@@ -70,12 +70,21 @@ export async function hubspotContacts(
   properties: string[] = ['email'],
 ): Promise<Array<{ id: string; properties: Record<string, string | null> }>> {
   const token = await hubspotToken(request, account);
-  const found = await request.post(`/sandbox/hubspot/${account}/crm/v3/objects/contacts/search`, {
-    headers: { Authorization: `Bearer ${token}` },
-    data: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }], properties },
-  });
-  expect(found.status()).toBe(200);
-  return (await found.json()).results;
+  // HubSpot's search allows a few requests per second per account, shared with the sync engine's
+  // own searches: a 429 is waited out (Retry-After), as HubSpot's clients do.
+  for (let attempt = 1; ; attempt++) {
+    const found = await request.post(`/sandbox/hubspot/${account}/crm/v3/objects/contacts/search`, {
+      headers: { Authorization: `Bearer ${token}` },
+      data: { filterGroups: [{ filters: [{ propertyName: 'email', operator: 'EQ', value: email }] }], properties },
+    });
+    if (found.status() === 429 && attempt < 10) {
+      const seconds = Number(found.headers()['retry-after'] ?? '1');
+      await new Promise((resolve) => setTimeout(resolve, Math.max(seconds, 0.2) * 1000));
+      continue;
+    }
+    expect(found.status(), await found.text()).toBe(200);
+    return (await found.json()).results;
+  }
 }
 
 /** Changes a contact in the HubSpot sandbox, as someone working in HubSpot would. */

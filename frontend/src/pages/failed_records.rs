@@ -25,7 +25,10 @@ fn kind_explained(kind: &str) -> &'static str {
         "email_rule" | "invalid_email" => "The email address is not one the CRM accepts.",
         "validation" => "The CRM refused a value.",
         "not_found" => "The linked record no longer exists in the CRM.",
-        "conflict" | "duplicate" => "Another record already has this unique value.",
+        "conflict" => "Another record already has this unique value.",
+        "duplicate" => {
+            "A record with the same email or company id exists on the other side: decide under \"Duplicate candidates\" on its pipeline's page (link them, or create it anyway)."
+        }
         "rejected" => "The CRM refused the request.",
         "retries_exhausted" => "The CRM kept failing; every retry was used.",
         "schema_drift" => "A mapped field or value changed in the CRM since the mapping was saved.",
