@@ -14,7 +14,9 @@ test('start a demo, watch records flow, reset it', async ({ page, errorWatch }) 
   await logIn(page, SALES.email, SALES.password);
   await page.getByTestId('nav-demo').click();
   await expect(page).toHaveTitle('Sales demo · Tandem');
-  await page.getByTestId('start-demo').click();
+  // By keyboard: the button takes focus and Enter starts the demo.
+  await page.getByTestId('start-demo').focus();
+  await page.keyboard.press('Enter');
   await expect(page).toHaveURL(/\/t\/[0-9a-f-]+\/demo$/, { timeout: 30_000 });
   await expect(page).toHaveTitle('Demo dashboard · Tandem');
   const tenantId = page.url().split('/t/')[1].split('/')[0];
@@ -46,6 +48,11 @@ test('start a demo, watch records flow, reset it', async ({ page, errorWatch }) 
     .poll(async () => Number(await page.getByTestId('demo-updated').textContent()), { timeout: 30_000 })
     .toBeGreaterThan(updatedBefore);
   await shot(page, 'demo-dashboard');
+  // Readable at tablet width: nothing runs off the page.
+  await page.setViewportSize({ width: 820, height: 1180 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(820);
+  await shot(page, 'demo-dashboard-tablet');
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByTestId('demo-failed-link').click();
   await expect(page.getByTestId('failed-record').first()).toContainText('call after lunch');
 

@@ -39,7 +39,14 @@ test('duplicate candidates are linked with the side chosen leading', async ({ pa
   await expect(appWins).toContainText(`same email ${first.properties.email!.toLowerCase()}`);
   await shot(page, 'duplicate-candidates');
 
-  await appWins.getByRole('button', { name: 'Same — The app wins' }).click();
+  // Tablet width: the candidates and their buttons fit.
+  await page.setViewportSize({ width: 820, height: 1180 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(820);
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // By keyboard: focus the decision and press Enter.
+  await appWins.getByRole('button', { name: 'Same — The app wins' }).focus();
+  await page.keyboard.press('Enter');
   await expect(page.getByTestId('duplicates-decided')).toContainText('1 linked to its twin');
   const crmWins = section.locator('[data-testid="duplicate-candidate"][data-record="twin-crm-wins"]');
   await crmWins.getByRole('button', { name: /Same — HubSpot .* wins/ }).click();
