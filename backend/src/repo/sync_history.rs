@@ -33,6 +33,7 @@ struct RunRow {
     progress_done: i64,
     progress_total: Option<i64>,
     estimated_finish_at: Option<i64>,
+    waiting_until: Option<i64>,
     error: Option<String>,
     started_at: i64,
     finished_at: Option<i64>,
@@ -62,6 +63,7 @@ impl TryFrom<RunRow> for Run {
                 done: row.progress_done,
                 total: row.progress_total,
                 estimated_finish_at: row.estimated_finish_at.map(to_datetime),
+                waiting_until: row.waiting_until.map(to_datetime),
             },
             error: row.error,
             started_at: to_datetime(row.started_at),
@@ -73,7 +75,7 @@ impl TryFrom<RunRow> for Run {
 
 const RUN_COLUMNS: &str = "id, pipeline_id, trigger_kind, status, created, updated, deleted, unchanged, skipped, failed, \
                            conflicts, held, api_calls, retries, progress_done, progress_total, estimated_finish_at, \
-                           error, started_at, finished_at";
+                           waiting_until, error, started_at, finished_at";
 
 pub async fn start_run<'c>(
     exec: impl Exec<'c>,
@@ -176,6 +178,16 @@ pub async fn set_progress<'c>(
     Ok(())
 }
 
+/// Marks the run as waiting for the daily API quota until `until_ms`, or (None) as going on.
+pub async fn set_waiting<'c>(exec: impl Exec<'c>, id: RunId, until_ms: Option<i64>) -> Result<(), RepoError> {
+    sqlx::query("UPDATE sync_runs SET waiting_until = $1 WHERE id = $2")
+        .bind(until_ms)
+        .bind(id.to_string())
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
 pub async fn finish_run<'c>(
     exec: impl Exec<'c>,
     id: RunId,
@@ -183,13 +195,16 @@ pub async fn finish_run<'c>(
     error: Option<&str>,
     now_ms: i64,
 ) -> Result<(), RepoError> {
-    sqlx::query("UPDATE sync_runs SET status = $1, error = $2, finished_at = $3 WHERE id = $4 AND status = 'running'")
-        .bind(status.as_str())
-        .bind(error)
-        .bind(now_ms)
-        .bind(id.to_string())
-        .execute(exec)
-        .await?;
+    sqlx::query(
+        "UPDATE sync_runs SET status = $1, error = $2, finished_at = $3, waiting_until = NULL \
+         WHERE id = $4 AND status = 'running'",
+    )
+    .bind(status.as_str())
+    .bind(error)
+    .bind(now_ms)
+    .bind(id.to_string())
+    .execute(exec)
+    .await?;
     Ok(())
 }
 

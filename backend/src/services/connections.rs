@@ -61,6 +61,8 @@ async fn view(db: &Db, mut stored: StoredConnection) -> Result<Connection, Servi
             requests_per_second_override: stored.overrides.0,
             daily_quota_override: stored.overrides.1.map(|q| q.max(0) as u64),
             used_today: used.max(0) as u64,
+            default_requests_per_second: provider.capabilities.requests_per_second,
+            default_daily_quota: provider.capabilities.requests_per_day,
         };
     }
     Ok(stored.connection)

@@ -260,6 +260,9 @@ impl SyncEngine {
             && let Some(run) = sync_history::get_run(db.pool(), pipeline.tenant_id, id).await?
             && run.status == RunStatus::Running
         {
+            if run.progress.waiting_until.is_some() {
+                sync_history::set_waiting(db.pool(), id, None).await?;
+            }
             return Ok(RunRef {
                 id,
                 trigger: run.trigger,
@@ -1070,6 +1073,8 @@ impl SyncEngine {
             Abort::Wait(wait) => {
                 tracing::info!(?wait, "the daily quota is spent; the run waits");
                 self.update_estimate(plan, run).await.map_err(SyncError::from)?;
+                let until = now_ms().saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2));
+                sync_history::set_waiting(db.pool(), run.id, Some(until)).await?;
                 Ok(Slice::Wait(wait))
             }
             Abort::NeedsReauth(reason) => {

@@ -64,6 +64,14 @@ async fn a_daily_quota_spreads_an_initial_sync_and_is_never_exceeded(backend: Ba
         ),
         (50.0, 6, Some(6))
     );
+    assert_eq!(
+        (
+            limited.limits.default_requests_per_second,
+            limited.limits.default_daily_quota
+        ),
+        (11.0, 650_000),
+        "HubSpot's defaults are still told, for going back to them"
+    );
     let audit: Value = t.admin.get_ok(&t.path("audit")).await;
     assert!(audit.to_string().contains("connection.limits_changed"));
 
@@ -102,6 +110,12 @@ async fn a_daily_quota_spreads_an_initial_sync_and_is_never_exceeded(backend: Ba
         .unwrap()
         .and_utc();
     let finish = run.progress.estimated_finish_at.expect("an estimate");
+    // It says it is waiting, and until when: the next UTC day.
+    let waiting_until = run.progress.waiting_until.expect("waiting for the quota");
+    assert!(
+        (waiting_until - tomorrow).num_seconds().abs() <= 5,
+        "waits until {waiting_until}, not until the quota resets at {tomorrow}"
+    );
     assert!(
         finish >= tomorrow,
         "{finish} is not after the quota resets at {tomorrow}"
@@ -130,6 +144,7 @@ async fn a_daily_quota_spreads_an_initial_sync_and_is_never_exceeded(backend: Ba
     // Tandem's key: HubSpot answers "updated"), never doubled.
     assert_eq!(finished.counts.created + finished.counts.updated, 1_000, "{finished:?}");
     assert_eq!(finished.progress.done, 1_000);
+    assert_eq!(finished.progress.waiting_until, None, "no longer waiting");
     let summary: Value = t.sandbox.control("GET", &account, Value::Null).await;
     assert_eq!(summary["records"]["contacts"], 24 + 1_000, "{summary}");
     let connections: Vec<Connection> = t.admin.get_ok(&t.path("connections")).await;

@@ -118,6 +118,11 @@ pub struct ConnectionLimits {
     pub daily_quota_override: Option<u64>,
     /// Calls made today against the quota.
     pub used_today: u64,
+    /// The CRM's own defaults, in force where no override is set.
+    #[serde(default)]
+    pub default_requests_per_second: f64,
+    #[serde(default)]
+    pub default_daily_quota: u64,
 }
 
 /// `PATCH /api/v1/tenants/{tenant_id}/connections/{connection_id}`: the connection's own limits;

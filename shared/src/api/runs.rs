@@ -107,6 +107,9 @@ pub struct RunProgress {
     pub done: i64,
     pub total: Option<i64>,
     pub estimated_finish_at: Option<DateTime<Utc>>,
+    /// Set while the run waits for the connection's daily API quota: when it goes on.
+    #[serde(default)]
+    pub waiting_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
