@@ -1,11 +1,11 @@
 //! `/api/v1/catalogue` and `/api/v1/tenants/{tenant_id}/connections`
 
 use tandem_shared::api::connections::{
-    AuthorizeRedirect, Connection, ConnectionCheck, ProviderInfo, StartConnectRequest,
+    AuthorizeRedirect, Connection, ConnectionCheck, ProviderInfo, StartConnectRequest, UpdateConnectionRequest,
 };
 use tandem_shared::ids::{ConnectionId, TenantId};
 
-use super::{ApiFailure, delete, get, post, post_empty};
+use super::{ApiFailure, delete, get, patch, post, post_empty};
 
 /// The CRMs Tandem knows, those not available yet included.
 pub async fn catalogue() -> Result<Vec<ProviderInfo>, ApiFailure> {
@@ -30,6 +30,15 @@ pub async fn test(tenant_id: TenantId, connection_id: ConnectionId) -> Result<Co
 /// Authorizes an existing connection again: the consent page to send the browser to.
 pub async fn reconnect(tenant_id: TenantId, connection_id: ConnectionId) -> Result<AuthorizeRedirect, ApiFailure> {
     post_empty(&format!("/tenants/{tenant_id}/connections/{connection_id}/reconnect")).await
+}
+
+/// Sets the connection's own rate and daily quota; a value left out goes back to the CRM's default.
+pub async fn update(
+    tenant_id: TenantId,
+    connection_id: ConnectionId,
+    request: &UpdateConnectionRequest,
+) -> Result<Connection, ApiFailure> {
+    patch(&format!("/tenants/{tenant_id}/connections/{connection_id}"), request).await
 }
 
 /// Gives access back at the CRM and forgets the connection.

@@ -14,6 +14,7 @@ use tandem_shared::api::connections::{
 use tandem_shared::api::tenants::EnvironmentKind;
 use tandem_shared::ids::TenantId;
 
+use super::connection_limits::{ApiBudget, LimitsEditor};
 use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure, capitalise};
 use crate::app::use_tenants;
@@ -616,6 +617,7 @@ fn ProviderCard(
                         <dt>"Last check"</dt>
                         <dd data-testid="last-check">{when(&connection.last_checked_at, "Not checked yet")}</dd>
                     </div>
+                    <ApiBudget limits=connection.limits.clone() provider_name=connection.provider_name.clone() />
                 </dl>
             }
         })
@@ -705,6 +707,14 @@ fn ProviderCard(
         })
     };
 
+    // Drawn once per connection (not with each refresh of it), so that the form stays open
+    // with its message after saving.
+    let connected_now = Memo::new(move |_| connection.with(|c| c.as_ref().map(|c| c.id)));
+    let limits_editor = move || {
+        (tenant.can_write.get() && connected_now.get().is_some())
+            .then(|| view! { <LimitsEditor connection=connection on_saved=on_changed /> })
+    };
+
     let not_connected_note = move || {
         (!connected()).then(|| {
             let text = if !available {
@@ -741,6 +751,7 @@ fn ProviderCard(
             </dl>
             {not_connected_note}
             {details}
+            {limits_editor}
             <div class="check-slot" role="status" aria-live="polite">
                 {check_view}
             </div>

@@ -59,6 +59,15 @@ fn progress_label(run: &Run) -> String {
     text
 }
 
+/// `Waiting for the daily API quota: goes on at 2026-12-03 00:00 UTC (in 6 hours).`
+fn waiting_label(until: &chrono::DateTime<chrono::Utc>) -> String {
+    format!(
+        "Waiting for the daily API quota: goes on at {} ({}).",
+        format_time(until),
+        relative_time(until, &browser_now())
+    )
+}
+
 #[component]
 pub fn PipelinePage() -> impl IntoView {
     crate::components::page_title("Sync history");
@@ -83,6 +92,13 @@ pub fn PipelinePage() -> impl IntoView {
         {
             form_source.set(Some(loaded));
         }
+    });
+    // Where the pipeline's connections are, for links to their page.
+    let environment_of = Memo::new(move |_| {
+        pipeline
+            .get()
+            .and_then(Result::ok)
+            .map_or(tandem_shared::api::tenants::EnvironmentKind::Sandbox, |p| p.environment)
     });
     let connections = LocalResource::new(move || {
         let tenant_id = tenant.id.get();
@@ -262,6 +278,27 @@ pub fn PipelinePage() -> impl IntoView {
                                                     }
                                                 })}
                                             <span class="small">{progress_label(&run)}</span>
+                                            {run
+                                                .progress
+                                                .waiting_until
+                                                .map(|until| {
+                                                    view! {
+                                                        <p class="small muted" data-testid="run-waiting">
+                                                            {waiting_label(&until)}
+                                                            " "
+                                                            <a
+                                                                data-testid="run-waiting-limits"
+                                                                href=format!(
+                                                                    "/t/{}/connections?environment={}",
+                                                                    tenant.id.get_untracked(),
+                                                                    environment_of.get_untracked().as_str(),
+                                                                )
+                                                            >
+                                                                "Change the connection's limits"
+                                                            </a>
+                                                        </p>
+                                                    }
+                                                })}
                                         </div>
                                     }
                                 });
