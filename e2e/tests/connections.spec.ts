@@ -224,15 +224,15 @@ test.describe.serial('connecting the demo tenant to the HubSpot sandbox', () => 
 
     // The audit log has the whole story.
     await page.getByTestId('nav-audit').click();
-    const actions = await page
-      .getByTestId('audit-row')
-      .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action')));
-    expect(actions.filter((action) => action?.startsWith('connection.'))).toEqual([
-      'connection.disconnected',
-      'connection.reconnected',
-      'connection.needs_reauth',
-      'connection.connected',
-    ]);
+    // Read once the log has loaded (evaluateAll does not wait for rows to appear).
+    await expect
+      .poll(async () => {
+        const actions = await page
+          .getByTestId('audit-row')
+          .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action')));
+        return actions.filter((action) => action?.startsWith('connection.'));
+      })
+      .toEqual(['connection.disconnected', 'connection.reconnected', 'connection.needs_reauth', 'connection.connected']);
     // Disconnecting gave the grant back at HubSpot.
     await expect(page.getByTestId('audit-row').filter({ hasText: 'connection.disconnected' })).toContainText(
       'revoked at the CRM',
