@@ -113,6 +113,15 @@ test('a pipeline from the app to HubSpot: create, watch the run, fix and replay 
   await expect(page).toHaveTitle('Failed records · Tandem');
   const failed = page.getByTestId('failed-record');
   await expect(failed).toHaveCount(1);
+  // Filtered by object and by when it failed.
+  await page.getByTestId('object-filter').selectOption('deal');
+  await expect(page.getByTestId('empty-state')).toContainText('No failed records match these filters.');
+  await page.getByTestId('object-filter').selectOption('contact');
+  await page.getByTestId('time-filter').selectOption({ label: 'In the last hour' });
+  await expect(failed).toHaveCount(1);
+  await page.getByTestId('time-filter').selectOption({ label: 'Any time' });
+  await page.getByTestId('object-filter').selectOption({ label: 'Any' });
+  await expect(failed).toHaveCount(1);
   await expect(failed).toContainText('crm-e2e-alan');
   await expect(failed.getByTestId('failure-explained')).toContainText('could not be mapped');
   await expect(failed.getByTestId('failure-message')).toContainText('phone');

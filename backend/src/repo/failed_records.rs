@@ -5,6 +5,7 @@ use serde_json::Value;
 use tandem_shared::api::failed_records::{FailedRecord, FailedRecordStatus, FailureReason};
 use tandem_shared::api::pipelines::{Flow, Side};
 use tandem_shared::ids::{FailedRecordId, PipelineId, RunId, TenantId};
+use tandem_shared::model::AppObject;
 
 use super::{Exec, RepoError, Tx, new_id, parse_id, to_datetime};
 
@@ -188,6 +189,11 @@ pub struct Filter<'a> {
     /// A record id (on its side) or an email.
     pub search: Option<&'a str>,
     pub ids: Option<&'a [FailedRecordId]>,
+    /// Of pipelines of this object only.
+    pub object: Option<AppObject>,
+    /// Last failed (`updated_at`) at or after / before these times (ms).
+    pub failed_since_ms: Option<i64>,
+    pub failed_until_ms: Option<i64>,
 }
 
 fn where_clause(filter: &Filter<'_>, first: usize) -> (String, Vec<String>) {
@@ -213,6 +219,25 @@ fn where_clause(filter: &Filter<'_>, first: usize) -> (String, Vec<String>) {
         let a = param(search.to_string(), &mut binds);
         let b = param(search.trim().to_lowercase(), &mut binds);
         clauses.push(format!("(record_id = {a} OR record_email = {b})"));
+    }
+    if let Some(object) = filter.object {
+        clauses.push(format!(
+            "pipeline_id IN (SELECT id FROM pipelines WHERE object = {})",
+            param(object.as_str().to_string(), &mut binds)
+        ));
+    }
+    // Binds are text: cast, so that PostgreSQL compares numbers with numbers.
+    if let Some(since) = filter.failed_since_ms {
+        clauses.push(format!(
+            "updated_at >= CAST({} AS BIGINT)",
+            param(since.to_string(), &mut binds)
+        ));
+    }
+    if let Some(until) = filter.failed_until_ms {
+        clauses.push(format!(
+            "updated_at < CAST({} AS BIGINT)",
+            param(until.to_string(), &mut binds)
+        ));
     }
     if let Some(ids) = filter.ids {
         let list: Vec<String> = ids.iter().map(|id| param(id.to_string(), &mut binds)).collect();

@@ -570,6 +570,7 @@ pub async fn dashboard(
             error_kind: None,
             search: None,
             ids: None,
+            ..Default::default()
         },
         10_000,
     )

@@ -1,6 +1,7 @@
 //! What happened, per tenant: runs and their per-record events and callouts, conflicts, held
 //! deletions (approve or reject), failed records (replay or ignore, audited), alerts.
 
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use tandem_shared::api::alerts::Alert;
 use tandem_shared::api::failed_records::{
@@ -13,6 +14,7 @@ use tandem_shared::api::runs::{
     RunTrigger,
 };
 use tandem_shared::ids::{AlertId, ConnectionId, FailedRecordId, PipelineId, RunId, TenantId};
+use tandem_shared::model::AppObject;
 use tandem_shared::roles::Role;
 
 use super::ServiceError;
@@ -252,6 +254,11 @@ pub struct FailedQuery {
     pub error_kind: Option<String>,
     /// A record id or an email.
     pub search: Option<String>,
+    /// Only records of this pipelines' object.
+    pub object: Option<AppObject>,
+    /// Only records that last failed in this window.
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
 }
 
@@ -262,12 +269,20 @@ pub async fn failed_records(
     query: FailedQuery,
 ) -> Result<Vec<FailedRecord>, ServiceError> {
     let tenant = access::tenant(&state.db, principal, tenant_id, Need::Read).await?;
+    if let (Some(since), Some(until)) = (query.since, query.until)
+        && until <= since
+    {
+        return Err(FieldError::new("until", format!("{until} is not after since ({since})")).into());
+    }
     let filter = Filter {
         pipeline_id: query.pipeline_id,
         status: query.status,
         error_kind: query.error_kind.as_deref(),
         search: query.search.as_deref(),
         ids: None,
+        object: query.object,
+        failed_since_ms: query.since.map(|t| t.timestamp_millis()),
+        failed_until_ms: query.until.map(|t| t.timestamp_millis()),
     };
     Ok(failed_repo::list(state.db.pool(), tenant.id, &filter, limit(query.limit)).await?)
 }
@@ -301,6 +316,7 @@ fn selection_filter(selection: &FailedRecordSelection) -> Result<Filter<'_>, Ser
         error_kind: selection.error_kind.as_deref(),
         search: None,
         ids: selection.ids.as_deref(),
+        ..Default::default()
     })
 }
 
@@ -402,6 +418,7 @@ pub async fn decide_duplicates(
         error_kind: Some("duplicate"),
         search: None,
         ids: Some(&request.ids),
+        ..Default::default()
     };
     let candidates = failed_repo::list(state.db.pool(), tenant.id, &filter, LIST_MAX).await?;
     let mut choices = Vec::new();

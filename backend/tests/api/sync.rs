@@ -298,6 +298,36 @@ async fn bad_records_fail_with_their_reason_and_replay_after_a_fix(backend: Back
         .get_ok(&t.path("failed-records?q=person1.fail@tandem-test.example"))
         .await;
     assert_eq!(by_email.len(), 1);
+    // By object and by when it failed.
+    let count = |path: String| {
+        let admin = &t.admin;
+        async move { admin.get_ok::<Vec<FailedRecord>>(&path).await.len() }
+    };
+    assert_eq!(count(t.path("failed-records?object=contact")).await, 1);
+    assert_eq!(count(t.path("failed-records?object=deal")).await, 0);
+    let failed_at = failure.updated_at;
+    let at = |offset_secs: i64| {
+        (failed_at + chrono::Duration::seconds(offset_secs))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            .replace('+', "%2B")
+    };
+    assert_eq!(count(t.path(&format!("failed-records?since={}", at(-60)))).await, 1);
+    assert_eq!(count(t.path(&format!("failed-records?since={}", at(60)))).await, 0);
+    assert_eq!(
+        count(t.path(&format!("failed-records?since={}&until={}", at(-60), at(60)))).await,
+        1
+    );
+    assert_eq!(count(t.path(&format!("failed-records?until={}", at(-60)))).await, 0);
+    for (query, field) in [
+        ("object=planet", "object"),
+        ("since=yesterday", "since"),
+        (&*format!("since={}&until={}", at(60), at(-60)), "until"),
+    ] {
+        let response = t.admin.get(&t.path(&format!("failed-records?{query}"))).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["field"], field, "{query}: {body}");
+    }
 
     // Fix the mapping (drop the phone rule), then replay the failure.
     let mut config = pipeline.forward_mapping.clone().unwrap().config;

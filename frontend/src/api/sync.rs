@@ -72,6 +72,10 @@ pub struct FailedFilter {
     pub error_kind: Option<String>,
     pub pipeline_id: Option<PipelineId>,
     pub q: Option<String>,
+    /// `contact`, `company`, `deal` or `appointment`.
+    pub object: Option<String>,
+    /// Last failed at or after this time.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl FailedFilter {
@@ -86,6 +90,11 @@ impl FailedFilter {
         add("error_kind", &self.error_kind);
         add("q", &self.q);
         add("pipeline_id", &self.pipeline_id.map(|p| p.to_string()));
+        add("object", &self.object);
+        add(
+            "since",
+            &self.since.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        );
         parts.join("&")
     }
 }

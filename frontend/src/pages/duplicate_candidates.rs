@@ -63,7 +63,7 @@ pub fn DuplicateCandidates(
                 status: Some("open".into()),
                 error_kind: Some("duplicate".into()),
                 pipeline_id: Some(id),
-                q: None,
+                ..Default::default()
             };
             api::sync::failed_records(tenant_id, &filter).await
         }

@@ -1,5 +1,5 @@
 //! `/t/:tenant_id/failed-records`: records that could not be synced, newest first, filtered by
-//! status, error kind and a record id or email. Each shows why in plain words, the field at
+//! status, error kind, object, when they failed and a record id or email. Each shows why in plain words, the field at
 //! fault, the CRM's own error, what came in and what it was mapped to. After a fix (in the data
 //! or the mapping) they are replayed — one, the ones ticked, or every one of a kind — or set
 //! aside with a reason, which the audit log keeps.
@@ -54,11 +54,20 @@ pub fn FailedRecordsPage() -> impl IntoView {
     );
     let kind = RwSignal::new(String::new());
     let search = RwSignal::new(query.with_untracked(|q| q.get("q")).unwrap_or_default());
+    let object = RwSignal::new(String::new());
+    // Hours back from now; empty: any time.
+    let within_hours = RwSignal::new(String::new());
     let filter = Memo::new(move |_| FailedFilter {
         status: Some(status.get()),
         error_kind: Some(kind.get()),
         q: Some(search.get()),
         pipeline_id: None,
+        object: Some(object.get()),
+        since: within_hours
+            .get()
+            .parse::<i64>()
+            .ok()
+            .map(|hours| browser_now() - chrono::Duration::hours(hours)),
     });
     let records = LocalResource::new(move || {
         let (tenant_id, filter) = (tenant.id.get(), filter.get());
@@ -191,6 +200,48 @@ pub fn FailedRecordsPage() -> impl IntoView {
                     </select>
                 </div>
                 <div class="field">
+                    <label for="failed-object">"Records"</label>
+                    <select id="failed-object" data-testid="object-filter" on:change=move |ev| object.set(event_target_value(&ev))>
+                        {[
+                            ("", "Any"),
+                            ("contact", "Contacts"),
+                            ("company", "Companies"),
+                            ("deal", "Deals"),
+                            ("appointment", "Appointments"),
+                        ]
+                            .into_iter()
+                            .map(|(value, label)| {
+                                view! {
+                                    <option value=value selected=move || object.get() == value>
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="failed-when">"Failed"</label>
+                    <select id="failed-when" data-testid="time-filter" on:change=move |ev| within_hours.set(event_target_value(&ev))>
+                        {[
+                            ("", "Any time"),
+                            ("1", "In the last hour"),
+                            ("24", "In the last 24 hours"),
+                            ("168", "In the last 7 days"),
+                            ("720", "In the last 30 days"),
+                        ]
+                            .into_iter()
+                            .map(|(value, label)| {
+                                view! {
+                                    <option value=value selected=move || within_hours.get() == value>
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field">
                     <label for="failed-search">"Record id or email"</label>
                     <input
                         id="failed-search"
@@ -272,7 +323,12 @@ pub fn FailedRecordsPage() -> impl IntoView {
         }
         .into_any(),
         Some(Ok(list)) if list.is_empty() => view! {
-            <EmptyState message=if status.get() == "open" {
+            <EmptyState message=if status.get() == "open"
+                && kind.with(String::is_empty)
+                && search.with(|s| s.trim().is_empty())
+                && object.with(String::is_empty)
+                && within_hours.with(String::is_empty)
+            {
                 "No failed records: everything that was read could be synced."
             } else {
                 "No failed records match these filters."

@@ -1,8 +1,10 @@
 use actix_web::{get, web};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tandem_shared::ErrorBody;
 use tandem_shared::api::failed_records::{FailedRecord, FailedRecordStatus};
 use tandem_shared::ids::{PipelineId, TenantId};
+use tandem_shared::model::AppObject;
 
 use crate::auth::Principal;
 use crate::http::error::ApiError;
@@ -20,6 +22,12 @@ pub struct FailedRecordsQuery {
     pub error_kind: Option<String>,
     /// A record's id (on its side) or its email.
     pub q: Option<String>,
+    /// `contact`, `company`, `deal` or `appointment`: records of pipelines of that object.
+    pub object: Option<AppObject>,
+    /// Records that last failed at or after this time (RFC 3339).
+    pub since: Option<DateTime<Utc>>,
+    /// … and before this time.
+    pub until: Option<DateTime<Utc>>,
     pub limit: Option<i64>,
 }
 
@@ -43,6 +51,9 @@ pub async fn list_failed_records(
         status: Some(q.status.unwrap_or(FailedRecordStatus::Open)),
         error_kind: q.error_kind,
         search: q.q.filter(|s| !s.trim().is_empty()),
+        object: q.object,
+        since: q.since,
+        until: q.until,
         limit: q.limit,
     };
     Ok(web::Json(
