@@ -85,6 +85,10 @@ test('every page fits laptop and tablet widths', async ({ page }) => {
   // At tablet width, looked at: the pipeline page (runs table) and failed records.
   await page.goto(`${t}/pipelines/${pipeline.id}`);
   await settled(page);
+  // The runs table stacks each run under labels: nothing of it is scrolled out of sight.
+  const details = await page.getByTestId('run-details').first().boundingBox();
+  expect(details!.x + details!.width).toBeLessThanOrEqual(820);
+  await expect(page.getByTestId('run-row').first().locator('td[data-label="Duration"]')).toBeVisible();
   await shot(page, 'tablet-pipeline');
   await page.goto(`${t}/failed-records`);
   await settled(page);

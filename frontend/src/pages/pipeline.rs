@@ -304,26 +304,26 @@ pub fn PipelinePage() -> impl IntoView {
                                 });
                                 view! {
                                     <tr data-testid="run-row" data-status=run.status.as_str() aria-selected=move || is_selected().then_some("true")>
-                                        <td class="nowrap" title=format_time(&run.started_at)>
+                                        <td class="nowrap" data-label="Started" title=format_time(&run.started_at)>
                                             {relative_time(&run.started_at, &browser_now())}
                                         </td>
-                                        <td>{run.trigger.as_str()}</td>
-                                        <td>
+                                        <td data-label="Trigger">{run.trigger.as_str()}</td>
+                                        <td class="run-status-cell" data-label="Status">
                                             <span class=format!("badge run-{}", run.status.as_str())>{run.status.as_str()}</span>
                                             {progress}
                                             {run.error.clone().map(|e| view! { <p class="field-error small">{e}</p> })}
                                         </td>
-                                        <td data-testid="count-created">{run.counts.created}</td>
-                                        <td>{run.counts.updated}</td>
-                                        <td>{run.counts.unchanged}</td>
-                                        <td>{run.counts.skipped}</td>
-                                        <td data-testid="count-failed">{run.counts.failed}</td>
-                                        <td title=format!("{} of them retries", run.retries)>
+                                        <td data-label="Created" data-testid="count-created">{run.counts.created}</td>
+                                        <td data-label="Updated">{run.counts.updated}</td>
+                                        <td data-label="Unchanged">{run.counts.unchanged}</td>
+                                        <td data-label="Skipped">{run.counts.skipped}</td>
+                                        <td data-label="Failed" data-testid="count-failed">{run.counts.failed}</td>
+                                        <td data-label="API calls" title=format!("{} of them retries", run.retries)>
                                             {run.api_calls}
                                             {(run.retries > 0).then(|| format!(" ({} retries)", run.retries))}
                                         </td>
-                                        <td class="nowrap">{duration_label(run.duration_ms)}</td>
-                                        <td>
+                                        <td class="nowrap" data-label="Duration">{duration_label(run.duration_ms)}</td>
+                                        <td class="run-actions">
                                             <button
                                                 type="button"
                                                 class="button secondary small"
