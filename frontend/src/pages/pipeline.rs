@@ -425,6 +425,9 @@ fn HeldDeletes(pipeline_id: Memo<PipelineId>) -> impl IntoView {
                             .into_iter()
                             .map(|h| {
                                 let id = h.id;
+                                // Each row's buttons say which record they decide, for screen readers.
+                                let record = StoredValue::new(h.record_id.clone());
+                                let record = move || record.get_value();
                                 view! {
                                     <li data-testid="held-delete">
                                         <code>{h.record_id.clone()}</code>
@@ -433,11 +436,23 @@ fn HeldDeletes(pipeline_id: Memo<PipelineId>) -> impl IntoView {
                                         <span class="muted small">{relative_time(&h.at, &browser_now())}</span>
                                         <Show when=move || tenant.can_write.get()>
                                             " "
-                                            <button type="button" class="button secondary small" disabled=move || busy.get() on:click=move |_| decide(true, Some(vec![id]))>
+                                            <button
+                                                type="button"
+                                                class="button secondary small"
+                                                aria-label=move || format!("Approve deleting {}", record())
+                                                disabled=move || busy.get()
+                                                on:click=move |_| decide(true, Some(vec![id]))
+                                            >
                                                 "Approve"
                                             </button>
                                             " "
-                                            <button type="button" class="button secondary small" disabled=move || busy.get() on:click=move |_| decide(false, Some(vec![id]))>
+                                            <button
+                                                type="button"
+                                                class="button secondary small"
+                                                aria-label=move || format!("Keep {} (reject its deletion)", record())
+                                                disabled=move || busy.get()
+                                                on:click=move |_| decide(false, Some(vec![id]))
+                                            >
                                                 "Reject"
                                             </button>
                                         </Show>
