@@ -1,7 +1,15 @@
-import type { APIRequestContext } from '@playwright/test';
-
 import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, logIn, shot, test } from './fixtures';
-import { appContact, appKey, connectHubspot, createTenant, csrfHeaders, hubspotListContacts, runAndWait } from './sync-helpers';
+import {
+  appContact,
+  appKey,
+  archiveHubspotContacts,
+  connectHubspot,
+  createTenant,
+  csrfHeaders,
+  firstRunSucceeded,
+  hubspotListContacts,
+  runAndWait,
+} from './sync-helpers';
 
 // Held deletions, in the browser: contacts flow from HubSpot to the app with deletions passed on,
 // but never more than three at once without asking. Someone deletes five contacts in HubSpot; the
@@ -10,19 +18,6 @@ import { appContact, appKey, connectHubspot, createTenant, csrfHeaders, hubspotL
 
 const TENANT = { name: 'Held Works', slug: 'held-works' };
 const ACCOUNT = `${TENANT.slug}-sandbox`;
-
-/** Deletes (archives) contacts in the HubSpot sandbox, as someone working in HubSpot would. */
-async function archiveInHubspot(request: APIRequestContext, ids: string[]) {
-  const token = await request.post(`/sandbox/_control/hubspot/accounts/${ACCOUNT}/tokens/static`);
-  expect(token.status()).toBe(200);
-  const { access_token } = await token.json();
-  for (const id of ids) {
-    const archived = await request.delete(`/sandbox/hubspot/${ACCOUNT}/crm/v3/objects/contacts/${id}`, {
-      headers: { Authorization: `Bearer ${access_token}` },
-    });
-    expect(archived.status(), await archived.text()).toBe(204);
-  }
-}
 
 test('mass deletions wait for approval: approve one, reject the rest', async ({ page }) => {
   test.setTimeout(120_000);
@@ -49,21 +44,14 @@ test('mass deletions wait for approval: approve one, reject the rest', async ({ 
   expect(created.status(), await created.text()).toBe(201);
   const pipeline = await created.json();
   // The first run brings HubSpot's contacts to the app.
-  await expect
-    .poll(
-      async () =>
-        (await (await page.request.get(`/api/v1/tenants/${tenant.id}/pipelines/${pipeline.id}/runs`)).json())[0]
-          ?.status,
-      { timeout: 30_000 },
-    )
-    .toBe('succeeded');
+  await firstRunSucceeded(page, tenant.id, pipeline.id);
 
   const doomed = (await hubspotListContacts(page.request, ACCOUNT, 5)).map((c) => c.id);
   expect(doomed).toHaveLength(5);
   for (const id of doomed) {
     expect((await appContact(page.request, key, `hubspot-${id}`)).deleted).toBe(false);
   }
-  await archiveInHubspot(page.request, doomed);
+  await archiveHubspotContacts(page.request, ACCOUNT, doomed);
   const run = await runAndWait(page, tenant.id, pipeline.id);
   expect(run.counts.held).toBe(5);
   expect(run.counts.deleted).toBe(0);

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 
 import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, logIn, shot, test } from './fixtures';
-import { appKey, connectHubspot, contactsToHubspot, createTenant, push } from './sync-helpers';
+import { appKey, connectHubspot, contactsToHubspot, createTenant, firstRunSucceeded, push } from './sync-helpers';
 
 // Every page of the UI, with data on it, at laptop and tablet width: nothing runs off the side
 // (a wide table scrolls inside its own box), and the keyboard reaches the content and the
@@ -43,16 +43,7 @@ test('every page fits laptop and tablet widths', async ({ page }) => {
     { id: 'layout-2', data: { email: 'bad@layout-works.example', last_name: 'Phone', phone: 'call me maybe' } },
   ]);
   const pipeline = await contactsToHubspot(page, tenant.id);
-  // Its first run starts by itself.
-  await expect
-    .poll(
-      async () => {
-        const runs = await (await page.request.get(`/api/v1/tenants/${tenant.id}/pipelines/${pipeline.id}/runs`)).json();
-        return runs[0]?.status;
-      },
-      { timeout: 30_000 },
-    )
-    .toBe('succeeded');
+  await firstRunSucceeded(page, tenant.id, pipeline.id);
 
   const t = `/t/${tenant.id}`;
   const pages = [

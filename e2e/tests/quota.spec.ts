@@ -1,5 +1,5 @@
 import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, logIn, shot, test } from './fixtures';
-import { appKey, connectHubspot, createTenant, csrfHeaders, push } from './sync-helpers';
+import { appKey, connectHubspot, contactsToHubspot, createTenant, push } from './sync-helpers';
 
 // A first sync bigger than the day allows, in the browser: an admin gives Tandem a small daily
 // share of the HubSpot account's API quota on the connection's card, the app's thousand contacts
@@ -80,22 +80,8 @@ test('an initial sync spread over a daily quota: waiting, then going on when the
     );
   }
   const before = await (await page.request.get(ACCOUNT)).json();
-  const connections = await (await page.request.get(`/api/v1/tenants/${tenant.id}/connections`)).json();
-  const created = await page.request.post(`/api/v1/tenants/${tenant.id}/pipelines`, {
-    headers: await csrfHeaders(page),
-    data: {
-      name: 'Contacts to HubSpot',
-      environment: 'sandbox',
-      object: 'contact',
-      source: { kind: 'app' },
-      target: { kind: 'connection', connection_id: connections[0].id },
-      direction: 'one_way',
-      // Exact matching only: similar-name checks would spend a search call per record.
-      settings: { matching: { fuzzy_threshold: null } },
-    },
-  });
-  expect(created.status(), await created.text()).toBe(201);
-  const pipeline = await created.json();
+  // Exact matching only: similar-name checks would spend a search call per record.
+  const pipeline = await contactsToHubspot(page, tenant.id, { matching: { fuzzy_threshold: null } });
 
   // Six calls in, the run waits for the next UTC day, part done, with its estimate.
   await page.goto(`/t/${tenant.id}/pipelines/${pipeline.id}`);

@@ -156,8 +156,8 @@ export async function hubspotListContacts(
   return (await listed.json()).results;
 }
 
-/** Creates the app → HubSpot contacts pipeline through the API; returns it. */
-export async function contactsToHubspot(page: Page, tenantId: string): Promise<{ id: string }> {
+/** Creates the app → HubSpot contacts pipeline through the API (with these settings); returns it. */
+export async function contactsToHubspot(page: Page, tenantId: string, settings?: object): Promise<{ id: string }> {
   const connections = await (await page.request.get(`/api/v1/tenants/${tenantId}/connections`)).json();
   const created = await page.request.post(`/api/v1/tenants/${tenantId}/pipelines`, {
     headers: await csrfHeaders(page),
@@ -168,8 +168,30 @@ export async function contactsToHubspot(page: Page, tenantId: string): Promise<{
       source: { kind: 'app' },
       target: { kind: 'connection', connection_id: connections[0].id },
       direction: 'one_way',
+      ...(settings ? { settings } : {}),
     },
   });
   expect(created.status(), await created.text()).toBe(201);
   return created.json();
+}
+
+/** Waits until the pipeline's first run (it starts by itself) has succeeded. */
+export async function firstRunSucceeded(page: Page, tenantId: string, pipelineId: string) {
+  await expect
+    .poll(
+      async () => (await (await page.request.get(`/api/v1/tenants/${tenantId}/pipelines/${pipelineId}/runs`)).json())[0]?.status,
+      { timeout: 30_000 },
+    )
+    .toBe('succeeded');
+}
+
+/** Deletes (archives) contacts in the HubSpot sandbox, as someone working in HubSpot would. */
+export async function archiveHubspotContacts(request: APIRequestContext, account: string, ids: string[]) {
+  const token = await hubspotToken(request, account);
+  for (const id of ids) {
+    const archived = await request.delete(`/sandbox/hubspot/${account}/crm/v3/objects/contacts/${id}`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    expect(archived.status(), await archived.text()).toBe(204);
+  }
 }

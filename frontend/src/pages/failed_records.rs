@@ -41,6 +41,34 @@ fn pretty(value: &serde_json::Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
+/// A filter with a fixed list of `(value, label)` choices.
+#[component]
+fn FixedSelect(
+    id: &'static str,
+    label: &'static str,
+    testid: &'static str,
+    value: RwSignal<String>,
+    options: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id data-testid=testid on:change=move |ev| value.set(event_target_value(&ev))>
+                {options
+                    .iter()
+                    .map(|&(option, text)| {
+                        view! {
+                            <option value=option selected=move || value.get() == option>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
 #[component]
 pub fn FailedRecordsPage() -> impl IntoView {
     crate::components::page_title("Failed records");
@@ -199,48 +227,32 @@ pub fn FailedRecordsPage() -> impl IntoView {
                         }}
                     </select>
                 </div>
-                <div class="field">
-                    <label for="failed-object">"Records"</label>
-                    <select id="failed-object" data-testid="object-filter" on:change=move |ev| object.set(event_target_value(&ev))>
-                        {[
-                            ("", "Any"),
-                            ("contact", "Contacts"),
-                            ("company", "Companies"),
-                            ("deal", "Deals"),
-                            ("appointment", "Appointments"),
-                        ]
-                            .into_iter()
-                            .map(|(value, label)| {
-                                view! {
-                                    <option value=value selected=move || object.get() == value>
-                                        {label}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="failed-when">"Failed"</label>
-                    <select id="failed-when" data-testid="time-filter" on:change=move |ev| within_hours.set(event_target_value(&ev))>
-                        {[
-                            ("", "Any time"),
-                            ("1", "In the last hour"),
-                            ("24", "In the last 24 hours"),
-                            ("168", "In the last 7 days"),
-                            ("720", "In the last 30 days"),
-                        ]
-                            .into_iter()
-                            .map(|(value, label)| {
-                                view! {
-                                    <option value=value selected=move || within_hours.get() == value>
-                                        {label}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
+                <FixedSelect
+                    id="failed-object"
+                    label="Records"
+                    testid="object-filter"
+                    value=object
+                    options=&[
+                        ("", "Any"),
+                        ("contact", "Contacts"),
+                        ("company", "Companies"),
+                        ("deal", "Deals"),
+                        ("appointment", "Appointments"),
+                    ]
+                />
+                <FixedSelect
+                    id="failed-when"
+                    label="Failed"
+                    testid="time-filter"
+                    value=within_hours
+                    options=&[
+                        ("", "Any time"),
+                        ("1", "In the last hour"),
+                        ("24", "In the last 24 hours"),
+                        ("168", "In the last 7 days"),
+                        ("720", "In the last 30 days"),
+                    ]
+                />
                 <div class="field">
                     <label for="failed-search">"Record id or email"</label>
                     <input
