@@ -75,6 +75,21 @@ async fn sales_start_a_demo_that_moves_records_and_reset_it(backend: Backend) {
         );
         app.run_jobs().await;
     }
+    // The next poll: a record another pipeline brought to the app in the last round (from
+    // Salesforce, say) goes on to HubSpot, whichever pipeline happened to run first.
+    let demo_pipelines: Vec<Pipeline> = sales.get_ok(&format!("/api/v1/tenants/{}/pipelines", demo.id)).await;
+    for pipeline in &demo_pipelines {
+        tandem::sync::jobs::trigger(
+            app.db(),
+            &app.state.queue,
+            demo.id,
+            pipeline.id,
+            tandem_shared::api::runs::RunTrigger::Poll,
+        )
+        .await
+        .unwrap();
+    }
+    app.run_jobs().await;
     let dashboard: DemoDashboard = sales.get_ok(&format!("/api/v1/demos/{}", demo.id)).await;
     assert_eq!(dashboard.pipelines.len(), 4);
     let mut crms: Vec<&str> = dashboard.pipelines.iter().map(|p| p.crm.as_str()).collect();
