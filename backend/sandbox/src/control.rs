@@ -16,12 +16,25 @@ pub struct Control {
     pub token: Option<Arc<str>>,
 }
 
-/// `POST …/generate`: records to add to an account, for benchmarks.
+/// `POST …/generate`: records to add to an account, for benchmarks and tests.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
     #[serde(default)]
     pub contacts: usize,
+    /// How their creation and modification times fall (see `generate::Timestamps`).
+    #[serde(default)]
+    pub timestamps: crate::generate::Timestamps,
+}
+
+/// `PUT …/limits`: the account's limits, and (HubSpot) its search API's own window.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsRequest {
+    #[serde(flatten)]
+    general: LimitSettings,
+    #[serde(default)]
+    search: Option<crate::limits::WindowSettings>,
 }
 
 #[derive(Deserialize)]
@@ -123,8 +136,8 @@ async fn handle(req: HttpRequest, control: web::Data<Control>, body: web::Bytes)
             emulator.set_faults(account, FaultPlan::default());
             Ok(HttpResponse::NoContent().finish())
         }
-        ("PUT", ["accounts", account, "limits"]) => parse::<LimitSettings>(&body).map(|limits| {
-            emulator.set_limits(account, limits);
+        ("PUT", ["accounts", account, "limits"]) => parse::<LimitsRequest>(&body).map(|limits| {
+            emulator.set_limits(account, limits.general, limits.search);
             HttpResponse::NoContent().finish()
         }),
         ("PUT", ["accounts", account, "clock"]) => parse::<ClockRequest>(&body).map(|clock| {

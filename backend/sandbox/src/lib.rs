@@ -12,6 +12,7 @@ pub mod clock;
 pub mod consent;
 mod control;
 pub mod faults;
+pub mod generate;
 pub mod hubspot;
 pub mod limits;
 pub mod oauth;
@@ -37,7 +38,8 @@ pub trait Emulator: Send + Sync {
     /// Back to the sample data.
     fn reset(&self, account: &str);
     fn set_faults(&self, account: &str, plan: FaultPlan);
-    fn set_limits(&self, account: &str, limits: LimitSettings);
+    /// The account's limits; `search` sets the search API's own window where the CRM has one.
+    fn set_limits(&self, account: &str, limits: LimitSettings, search: Option<limits::WindowSettings>);
     /// Timestamp granularity (to make ties) and search index lag, in milliseconds.
     fn set_clock(&self, account: &str, granularity_ms: i64, search_lag_ms: i64);
     fn generate(&self, account: &str, request: &GenerateRequest) -> Value;

@@ -18,6 +18,14 @@ pub struct LimitSettings {
     pub daily: u64,
 }
 
+/// A rolling window alone (a search API's own limit, which has no daily allowance of its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSettings {
+    pub per_window: u32,
+    pub window_ms: u64,
+}
+
 #[derive(Debug)]
 pub struct Limits {
     pub settings: LimitSettings,

@@ -13,9 +13,9 @@ mod gate;
 pub mod model;
 mod oauth;
 mod objects;
-mod ops;
+pub mod ops;
 mod schema;
-mod search;
+pub mod search;
 pub mod seed;
 pub mod webhooks;
 
@@ -211,8 +211,17 @@ impl crate::Emulator for HubSpot {
         self.with_account(account, |a| a.faults = crate::faults::Faults::new(plan));
     }
 
-    fn set_limits(&self, account: &str, limits: crate::LimitSettings) {
-        self.with_account(account, |a| a.limits.set(limits));
+    fn set_limits(&self, account: &str, limits: crate::LimitSettings, search: Option<crate::limits::WindowSettings>) {
+        self.with_account(account, |a| {
+            a.limits.set(limits);
+            if let Some(search) = search {
+                a.search_limits.set(crate::LimitSettings {
+                    per_window: search.per_window,
+                    window_ms: search.window_ms,
+                    daily: 0,
+                });
+            }
+        });
     }
 
     fn set_clock(&self, account: &str, granularity_ms: i64, search_lag_ms: i64) {
@@ -224,7 +233,7 @@ impl crate::Emulator for HubSpot {
 
     fn generate(&self, account: &str, request: &crate::GenerateRequest) -> serde_json::Value {
         self.with_account(account, |a| {
-            seed::generate_contacts(a, request.contacts);
+            seed::generate_contacts(a, request.contacts, request.timestamps);
             serde_json::json!({ "contacts": a.records(ObjectType::Contacts).len() })
         })
     }

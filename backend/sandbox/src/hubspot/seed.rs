@@ -651,13 +651,20 @@ pub fn associate(account: &mut Account, from: (ObjectType, u64), to: (ObjectType
     }
 }
 
-/// Adds `count` generated contacts quickly (no validation, no events), for benchmarks. The same
-/// account and count always give the same records.
-pub fn generate_contacts(account: &mut Account, count: usize) {
+/// Adds `count` generated contacts quickly (no validation, no events), for benchmarks and tests,
+/// created and modified as `timestamps` says. The same account and count always give the same
+/// records.
+pub fn generate_contacts(account: &mut Account, count: usize, timestamps: crate::generate::Timestamps) {
     let now = account.clock.tick();
-    let stamp = iso(now);
     let base = account.next_id;
-    for i in 0..count {
+    let times = crate::generate::times(
+        timestamps,
+        count,
+        now,
+        account.clock.granularity_ms,
+        crate::salesforce::seed::seed_of(&account.key, base),
+    );
+    for (i, (created, modified)) in times.into_iter().enumerate() {
         let id = base + i as u64;
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len()) % LAST.len()];
@@ -674,16 +681,16 @@ pub fn generate_contacts(account: &mut Account, count: usize) {
             ("lastname".to_string(), last.to_string()),
             ("phone".to_string(), format!("+4930{:08}", id % 100_000_000)),
             ("hs_object_id".to_string(), id.to_string()),
-            ("createdate".to_string(), stamp.clone()),
-            ("lastmodifieddate".to_string(), stamp.clone()),
+            ("createdate".to_string(), iso(created)),
+            ("lastmodifieddate".to_string(), iso(modified)),
         ]);
         account.put_record(
             ObjectType::Contacts,
             Record {
                 id,
                 properties,
-                created_at: now,
-                updated_at: now,
+                created_at: created,
+                updated_at: modified,
                 archived_at: None,
             },
         );
@@ -739,7 +746,7 @@ mod tests {
         let mut account = Account::empty("big");
         define_schema(&mut account);
         let started = std::time::Instant::now();
-        generate_contacts(&mut account, 100_000);
+        generate_contacts(&mut account, 100_000, crate::generate::Timestamps::Spread);
         assert_eq!(account.records(ObjectType::Contacts).len(), 100_000);
         assert!(started.elapsed().as_secs() < 10);
     }

@@ -182,7 +182,8 @@ impl crate::Emulator for Salesforce {
         self.with_org(account, |org| org.faults = crate::faults::Faults::new(plan));
     }
 
-    fn set_limits(&self, account: &str, limits: crate::LimitSettings) {
+    fn set_limits(&self, account: &str, limits: crate::LimitSettings, _search: Option<crate::limits::WindowSettings>) {
+        // Salesforce's SOQL queries count against the org's limits like any other call.
         self.with_org(account, |org| org.limits.set(limits));
     }
 
@@ -192,7 +193,7 @@ impl crate::Emulator for Salesforce {
 
     fn generate(&self, account: &str, request: &crate::GenerateRequest) -> serde_json::Value {
         self.with_org(account, |org| {
-            seed::generate_contacts(org, request.contacts);
+            seed::generate_contacts(org, request.contacts, request.timestamps);
             serde_json::json!({ "contacts": org.table(SObject::Contact).live().count() })
         })
     }

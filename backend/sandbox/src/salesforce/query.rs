@@ -844,7 +844,7 @@ mod tests {
     fn incremental_cursors_with_ties_and_paging() {
         let mut org = Org::empty("paging");
         seed::populate(&mut org);
-        seed::generate_contacts(&mut org, 450);
+        seed::generate_contacts(&mut org, 450, crate::generate::Timestamps::Shared);
         let page = run(
             &mut org,
             "SELECT Id, SystemModstamp FROM Contact WHERE SystemModstamp >= 2000-01-01T00:00:00Z ORDER BY \

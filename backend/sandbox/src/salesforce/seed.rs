@@ -412,11 +412,12 @@ pub fn populate(org: &mut Org) {
     seed.backdate();
 }
 
-/// Adds `count` generated contacts quickly (no validation), for benchmarks and paging. The same
-/// org and count always give the same records.
-pub fn generate_contacts(org: &mut Org, count: usize) {
+/// Adds `count` generated contacts quickly (no validation), for benchmarks and paging, created
+/// and modified as `timestamps` says. The same org and count always give the same records.
+pub fn generate_contacts(org: &mut Org, count: usize, timestamps: crate::generate::Timestamps) {
     let def = SObject::Contact.def();
     let now = org.clock.tick();
+    let times = crate::generate::times(timestamps, count, now, 1_000, seed_of(&org.key, org.next_seq));
     let admin = org.admin_id();
     let base = org.next_seq;
     let [
@@ -444,7 +445,7 @@ pub fn generate_contacts(org: &mut Org, count: usize) {
     let stamps = ["CreatedDate", "LastModifiedDate", "SystemModstamp"].map(|f| def.idx(f));
     let by = ["CreatedById", "LastModifiedById"].map(|f| def.idx(f));
     let table = org.table_mut(SObject::Contact);
-    for i in 0..count {
+    for (i, (created, modified)) in times.into_iter().enumerate() {
         let seq = base + i as u64;
         let first = FIRST[i % FIRST.len()];
         let last = LAST[(i / FIRST.len()) % LAST.len()];
@@ -466,7 +467,8 @@ pub fn generate_contacts(org: &mut Org, count: usize) {
             (opted_out, Val::Bool(false)),
             (newsletter, Val::Bool(false)),
         ];
-        fields.extend(stamps.iter().map(|f| (*f, Val::DateTime(now))));
+        fields.push((stamps[0], Val::DateTime(created)));
+        fields.extend(stamps[1..].iter().map(|f| (*f, Val::DateTime(modified))));
         fields.extend(by.iter().map(|f| (*f, Val::Str(admin.clone()))));
         fields.sort_by_key(|(i, _)| *i);
         table.put(Record {
@@ -476,6 +478,13 @@ pub fn generate_contacts(org: &mut Org, count: usize) {
         });
     }
     org.next_seq = base + count as u64;
+}
+
+/// A reproducible seed for an account's generated records.
+pub fn seed_of(account: &str, next: u64) -> u64 {
+    account.bytes().fold(next ^ 0x9E37_79B9_7F4A_7C15, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01B3)
+    })
 }
 
 #[cfg(test)]
@@ -544,11 +553,11 @@ mod tests {
     fn generating_contacts_is_fast() {
         let mut org = build("big");
         let started = std::time::Instant::now();
-        generate_contacts(&mut org, 100_000);
+        generate_contacts(&mut org, 100_000, crate::generate::Timestamps::Spread);
         assert_eq!(org.table(SObject::Contact).live().count(), 100_024);
         assert!(started.elapsed().as_secs() < 10);
         let next = org.next_seq;
-        generate_contacts(&mut org, 1);
+        generate_contacts(&mut org, 1, crate::generate::Timestamps::Spread);
         assert_eq!(org.next_seq, next + 1);
     }
 }
