@@ -29,6 +29,16 @@ struct ConnectionRow {
     created_at: i64,
     rate_limit_per_second: Option<f64>,
     daily_quota: Option<i64>,
+    search_rate_limit_per_second: Option<f64>,
+}
+
+/// The limits an admin set for a connection instead of the CRM's defaults (none: the default).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LimitOverrides {
+    pub requests_per_second: Option<f64>,
+    pub daily_quota: Option<i64>,
+    /// The CRM's search API's own rate, where it has one.
+    pub search_requests_per_second: Option<f64>,
 }
 
 /// A connection with what the platform needs beyond the API view: where its API is and which
@@ -38,8 +48,8 @@ pub struct StoredConnection {
     pub connection: Connection,
     pub base_url: String,
     pub token_version: i64,
-    /// The admin's own rate and daily quota, where set.
-    pub overrides: (Option<f64>, Option<i64>),
+    /// The admin's own limits, where set.
+    pub overrides: LimitOverrides,
 }
 
 impl TryFrom<ConnectionRow> for StoredConnection {
@@ -75,7 +85,11 @@ impl TryFrom<ConnectionRow> for StoredConnection {
             },
             base_url: row.base_url,
             token_version: row.token_version,
-            overrides: (row.rate_limit_per_second, row.daily_quota),
+            overrides: LimitOverrides {
+                requests_per_second: row.rate_limit_per_second,
+                daily_quota: row.daily_quota,
+                search_requests_per_second: row.search_rate_limit_per_second,
+            },
         })
     }
 }
@@ -86,7 +100,7 @@ macro_rules! select_connections {
             "SELECT c.id, c.tenant_id, c.environment_id, e.kind AS environment_kind, c.provider, c.target, c.status, \
                     c.account_id, c.account_name, c.account_user, c.base_url, c.scopes, c.access_expires_at, \
                     c.last_refreshed_at, c.last_checked_at, c.last_error, c.token_version, c.connected_by, c.created_at, \
-                    c.rate_limit_per_second, c.daily_quota \
+                    c.rate_limit_per_second, c.daily_quota, c.search_rate_limit_per_second \
              FROM connections c JOIN environments e ON e.id = c.environment_id ",
             $rest
         )
@@ -272,14 +286,15 @@ pub async fn set_limit_overrides<'c>(
     exec: impl Exec<'c>,
     tenant_id: TenantId,
     id: ConnectionId,
-    rate_limit_per_second: Option<f64>,
-    daily_quota: Option<i64>,
+    overrides: LimitOverrides,
 ) -> Result<bool, RepoError> {
     let changed = sqlx::query(
-        "UPDATE connections SET rate_limit_per_second = $1, daily_quota = $2 WHERE tenant_id = $3 AND id = $4",
+        "UPDATE connections SET rate_limit_per_second = $1, daily_quota = $2, search_rate_limit_per_second = $3 \
+         WHERE tenant_id = $4 AND id = $5",
     )
-    .bind(rate_limit_per_second)
-    .bind(daily_quota)
+    .bind(overrides.requests_per_second)
+    .bind(overrides.daily_quota)
+    .bind(overrides.search_requests_per_second)
     .bind(tenant_id.to_string())
     .bind(id.to_string())
     .execute(exec)

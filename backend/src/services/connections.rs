@@ -24,7 +24,7 @@ use crate::oauth::client;
 use crate::oauth::flow::{self, Authorized, CallbackError, StartError};
 use crate::oauth::targets::TargetError;
 use crate::oauth::tokens::{CredentialError, StoredTokens, TOKENS_PURPOSE};
-use crate::repo::connections::{self, Connected, StoredConnection};
+use crate::repo::connections::{self, Connected, LimitOverrides, StoredConnection};
 use crate::repo::{Db, connection_usage, environments, new_id, now_ms, users};
 use crate::sync::budget::window_start;
 use crate::sync::plan::limits_of;
@@ -58,11 +58,17 @@ async fn view(db: &Db, mut stored: StoredConnection) -> Result<Connection, Servi
         stored.connection.limits = ConnectionLimits {
             requests_per_second: limits.requests_per_second,
             daily_quota: limits.requests_per_day,
-            requests_per_second_override: stored.overrides.0,
-            daily_quota_override: stored.overrides.1.map(|q| q.max(0) as u64),
+            requests_per_second_override: stored.overrides.requests_per_second,
+            daily_quota_override: stored.overrides.daily_quota.map(|q| q.max(0) as u64),
             used_today: used.max(0) as u64,
             default_requests_per_second: provider.capabilities.requests_per_second,
             default_daily_quota: provider.capabilities.requests_per_day,
+            search_requests_per_second: limits.search_per_second,
+            search_requests_per_second_override: provider
+                .capabilities
+                .search_requests_per_second
+                .and(stored.overrides.search_requests_per_second),
+            default_search_requests_per_second: provider.capabilities.search_requests_per_second,
         };
     }
     Ok(stored.connection)
@@ -89,12 +95,30 @@ pub async fn update(
     request: UpdateConnectionRequest,
 ) -> Result<Connection, ServiceError> {
     let (tenant, stored) = load(db, principal, tenant_id, id, Need::Write).await?;
-    if let Some(rate) = request.requests_per_second
-        && !(rate > 0.0 && rate <= 1000.0)
+    for (field, rate) in [
+        ("requests_per_second", request.requests_per_second),
+        ("search_requests_per_second", request.search_requests_per_second),
+    ] {
+        if let Some(rate) = rate
+            && !(rate > 0.0 && rate <= 1000.0)
+        {
+            return Err(FieldError::new(
+                field,
+                format!("{rate} is not above 0 and at most 1000 requests a second"),
+            )
+            .into());
+        }
+    }
+    let provider = catalogue::provider(&stored.connection.provider);
+    if request.search_requests_per_second.is_some()
+        && provider.is_none_or(|p| p.capabilities.search_requests_per_second.is_none())
     {
         return Err(FieldError::new(
-            "requests_per_second",
-            format!("{rate} is not above 0 and at most 1000 requests a second"),
+            "search_requests_per_second",
+            format!(
+                "{} has no separate search rate: its searches count against requests_per_second",
+                provider.map_or(stored.connection.provider.as_str(), |p| p.name)
+            ),
         )
         .into());
     }
@@ -106,7 +130,12 @@ pub async fn update(
         .map(|q| i64::try_from(q).map_err(|_| FieldError::new("daily_quota", format!("{q} is too large"))))
         .transpose()?;
     let mut tx = db.begin().await?;
-    connections::set_limit_overrides(&mut *tx, tenant.id, id, request.requests_per_second, daily).await?;
+    let overrides = LimitOverrides {
+        requests_per_second: request.requests_per_second,
+        daily_quota: daily,
+        search_requests_per_second: request.search_requests_per_second,
+    };
+    connections::set_limit_overrides(&mut *tx, tenant.id, id, overrides).await?;
     audit::record(
         &mut *tx,
         actor,
@@ -116,8 +145,16 @@ pub async fn update(
             target_kind: "connection",
             target_id: Some(id.to_string()),
             details: json!({
-                "before": { "requests_per_second": stored.overrides.0, "daily_quota": stored.overrides.1 },
-                "after": { "requests_per_second": request.requests_per_second, "daily_quota": daily },
+                "before": {
+                    "requests_per_second": stored.overrides.requests_per_second,
+                    "daily_quota": stored.overrides.daily_quota,
+                    "search_requests_per_second": stored.overrides.search_requests_per_second,
+                },
+                "after": {
+                    "requests_per_second": overrides.requests_per_second,
+                    "daily_quota": overrides.daily_quota,
+                    "search_requests_per_second": overrides.search_requests_per_second,
+                },
             }),
         },
     )

@@ -14,7 +14,7 @@ use super::crm::{CrmClient, RetryPolicy};
 use crate::connectors::{ObjectKind, catalogue};
 use crate::mapping::Mapping;
 use crate::oauth::CrmAccess;
-use crate::repo::connections::StoredConnection;
+use crate::repo::connections::{LimitOverrides, StoredConnection};
 use crate::repo::pipelines::StoredPipeline;
 use crate::repo::{Db, RepoError, connections, pipelines, tenants};
 
@@ -188,17 +188,22 @@ impl Plan {
 }
 
 /// The limits a connection runs at: its own overrides, else the connector's defaults.
-pub fn limits_of(provider: &catalogue::Provider, overrides: (Option<f64>, Option<i64>)) -> Limits {
+pub fn limits_of(provider: &catalogue::Provider, overrides: LimitOverrides) -> Limits {
     Limits {
         requests_per_second: overrides
-            .0
+            .requests_per_second
             .filter(|r| *r > 0.0)
             .unwrap_or(provider.capabilities.requests_per_second),
         requests_per_day: overrides
-            .1
+            .daily_quota
             .filter(|d| *d > 0)
             .map_or(provider.capabilities.requests_per_day, |d| d as u64),
-        search_per_second: provider.capabilities.search_requests_per_second,
+        search_per_second: provider.capabilities.search_requests_per_second.map(|default| {
+            overrides
+                .search_requests_per_second
+                .filter(|r| *r > 0.0)
+                .unwrap_or(default)
+        }),
     }
 }
 

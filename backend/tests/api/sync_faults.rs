@@ -29,15 +29,21 @@ async fn ten_thousand_contacts_sync_both_ways_through_faults_exactly_once(backen
     })
     .await;
     let t = Synced::new(&app, "Acme Faults", "hubspot").await;
-    // The sandbox's own window would only add waiting: this test is about faults.
-    tandem::repo::connections::set_limit_overrides(app.db().pool(), t.tenant.id, t.connection.id, Some(500.0), None)
+    // The sandbox's own windows (its search limit too) would only add waiting: this test is
+    // about faults.
+    let overrides = tandem::repo::connections::LimitOverrides {
+        requests_per_second: Some(500.0),
+        search_requests_per_second: Some(100.0),
+        ..Default::default()
+    };
+    tandem::repo::connections::set_limit_overrides(app.db().pool(), t.tenant.id, t.connection.id, overrides)
         .await
         .unwrap();
     t.sandbox
         .control(
             "PUT",
             &format!("/hubspot/accounts/{}/limits", t.account),
-            json!({ "per_window": 0, "window_ms": 10000, "daily": 0 }),
+            json!({ "per_window": 0, "window_ms": 10000, "daily": 0, "search": { "per_window": 0, "window_ms": 1000 } }),
         )
         .await;
     t.sandbox

@@ -24,11 +24,13 @@ pub fn grouped(n: u64) -> String {
     out
 }
 
-/// The two inputs of the form, by the API's field names.
+/// The inputs of the form, by the API's field names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LimitField {
     Rate,
     Daily,
+    /// CRMs whose search API has a rate of its own (HubSpot): changes are read through it.
+    SearchRate,
 }
 
 impl LimitField {
@@ -36,6 +38,7 @@ impl LimitField {
         match self {
             LimitField::Rate => "Requests a second",
             LimitField::Daily => "Calls a day",
+            LimitField::SearchRate => "Searches a second",
         }
     }
 
@@ -43,25 +46,29 @@ impl LimitField {
         match field {
             "requests_per_second" => Some(LimitField::Rate),
             "daily_quota" => Some(LimitField::Daily),
+            "search_requests_per_second" => Some(LimitField::SearchRate),
             _ => None,
         }
     }
 }
 
+/// A rate as typed: empty is the default; otherwise a number (the server checks the range).
+fn parse_rate(field: LimitField, text: &str) -> Result<Option<f64>, (LimitField, String)> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<f64>()
+        .ok()
+        .filter(|r| r.is_finite())
+        .map(Some)
+        .ok_or_else(|| (field, format!("“{text}” is not a number")))
+}
+
 /// What a person typed, as the request: empty means the CRM's default. The server checks the
 /// ranges (and names the field); only what is not a number at all is caught here.
-fn parse_limits(rate: &str, daily: &str) -> Result<UpdateConnectionRequest, (LimitField, String)> {
-    let rate = rate.trim();
-    let requests_per_second = if rate.is_empty() {
-        None
-    } else {
-        Some(
-            rate.parse::<f64>()
-                .ok()
-                .filter(|r| r.is_finite())
-                .ok_or_else(|| (LimitField::Rate, format!("“{rate}” is not a number")))?,
-        )
-    };
+fn parse_limits(rate: &str, daily: &str, search: &str) -> Result<UpdateConnectionRequest, (LimitField, String)> {
+    let requests_per_second = parse_rate(LimitField::Rate, rate)?;
     let daily = daily.trim();
     let daily_quota = if daily.is_empty() {
         None
@@ -77,6 +84,7 @@ fn parse_limits(rate: &str, daily: &str) -> Result<UpdateConnectionRequest, (Lim
     Ok(UpdateConnectionRequest {
         requests_per_second,
         daily_quota,
+        search_requests_per_second: parse_rate(LimitField::SearchRate, search)?,
     })
 }
 
@@ -84,12 +92,16 @@ fn parse_limits(rate: &str, daily: &str) -> Result<UpdateConnectionRequest, (Lim
 #[component]
 pub fn ApiBudget(limits: ConnectionLimits, provider_name: String) -> impl IntoView {
     let spent = limits.used_today >= limits.daily_quota;
-    let own = limits.requests_per_second_override.is_some() || limits.daily_quota_override.is_some();
+    let own = limits.requests_per_second_override.is_some()
+        || limits.daily_quota_override.is_some()
+        || limits.search_requests_per_second_override.is_some();
+    let search = |rate: Option<f64>| rate.map(|r| format!(", {r} searches a second")).unwrap_or_default();
     let whose = if own {
         format!(
-            "Set for this connection ({provider_name}'s defaults: {} a second, {} a day).",
+            "Set for this connection ({provider_name}'s defaults: {} a second, {} a day{}).",
             limits.default_requests_per_second,
-            grouped(limits.default_daily_quota)
+            grouped(limits.default_daily_quota),
+            search(limits.default_search_requests_per_second)
         )
     } else {
         format!("{provider_name}'s defaults.")
@@ -107,6 +119,7 @@ pub fn ApiBudget(limits: ConnectionLimits, provider_name: String) -> impl IntoVi
                 <div>
                     <strong>{format!("{} of {} calls", grouped(limits.used_today), grouped(limits.daily_quota))}</strong>
                     {format!(" · {} requests a second", limits.requests_per_second)}
+                    {search(limits.search_requests_per_second).replacen(", ", " · ", 1)}
                 </div>
                 <div class="muted small" data-testid="api-budget-source">
                     {whose}
@@ -136,6 +149,12 @@ pub fn LimitsEditor(connection: Signal<Option<Connection>>, on_saved: Callback<(
             .unwrap_or_default(),
     );
     let daily = RwSignal::new(initial.daily_quota_override.map(|d| d.to_string()).unwrap_or_default());
+    let search = RwSignal::new(
+        initial
+            .search_requests_per_second_override
+            .map(|r| r.to_string())
+            .unwrap_or_default(),
+    );
     let field_error = RwSignal::new(None::<(LimitField, String)>);
     let failure = RwSignal::new(None::<ApiFailure>);
     let pending = RwSignal::new(false);
@@ -158,9 +177,19 @@ pub fn LimitsEditor(connection: Signal<Option<Connection>>, on_saved: Callback<(
                             .unwrap_or_default(),
                     );
                     daily.set(limits.daily_quota_override.map(|d| d.to_string()).unwrap_or_default());
+                    search.set(
+                        limits
+                            .search_requests_per_second_override
+                            .map(|r| r.to_string())
+                            .unwrap_or_default(),
+                    );
                     saved.set(Some(format!(
-                        "Saved: syncs now keep to {} requests a second and {} calls a day.",
+                        "Saved: syncs now keep to {} requests a second{} and {} calls a day.",
                         limits.requests_per_second,
+                        limits
+                            .search_requests_per_second
+                            .map(|r| format!(" ({r} searches a second)"))
+                            .unwrap_or_default(),
                         grouped(limits.daily_quota)
                     )));
                     on_saved.run(());
@@ -181,7 +210,7 @@ pub fn LimitsEditor(connection: Signal<Option<Connection>>, on_saved: Callback<(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         begin();
-        match parse_limits(&rate.get_untracked(), &daily.get_untracked()) {
+        match parse_limits(&rate.get_untracked(), &daily.get_untracked(), &search.get_untracked()) {
             Ok(request) => save(request),
             Err(problem) => field_error.set(Some(problem)),
         }
@@ -237,6 +266,9 @@ pub fn LimitsEditor(connection: Signal<Option<Connection>>, on_saved: Callback<(
                 <div class="grid-form">
                     {input(LimitField::Rate, "limits-rate", rate, format!("{}", defaults().default_requests_per_second))}
                     {input(LimitField::Daily, "limits-daily", daily, grouped(defaults().default_daily_quota))}
+                    {defaults()
+                        .default_search_requests_per_second
+                        .map(|default| input(LimitField::SearchRate, "limits-search", search, format!("{default}")))}
                 </div>
                 {move || {
                     failure
@@ -280,25 +312,28 @@ mod tests {
 
     #[test]
     fn empty_inputs_go_back_to_the_defaults() {
-        assert_eq!(parse_limits(" ", ""), Ok(UpdateConnectionRequest::default()));
+        assert_eq!(parse_limits(" ", "", ""), Ok(UpdateConnectionRequest::default()));
     }
 
     #[test]
     fn limits_are_read_as_people_write_them() {
-        let request = parse_limits("2.5", "650,000").unwrap();
+        let request = parse_limits("2.5", "650,000", "20").unwrap();
         assert_eq!(request.requests_per_second, Some(2.5));
         assert_eq!(request.daily_quota, Some(650_000));
-        assert_eq!(parse_limits("", "1 000").unwrap().daily_quota, Some(1_000));
+        assert_eq!(request.search_requests_per_second, Some(20.0));
+        assert_eq!(parse_limits("", "1 000", "").unwrap().daily_quota, Some(1_000));
     }
 
     #[test]
     fn what_is_not_a_number_names_its_field() {
-        let (field, message) = parse_limits("fast", "").unwrap_err();
+        let (field, message) = parse_limits("fast", "", "").unwrap_err();
         assert_eq!(field, LimitField::Rate);
         assert!(message.contains("“fast” is not a number"), "{message}");
-        let (field, _) = parse_limits("", "1.5").unwrap_err();
+        let (field, _) = parse_limits("", "1.5", "").unwrap_err();
         assert_eq!(field, LimitField::Daily);
-        let (field, _) = parse_limits("", "-3").unwrap_err();
+        let (field, _) = parse_limits("", "-3", "").unwrap_err();
         assert_eq!(field, LimitField::Daily);
+        let (field, _) = parse_limits("", "", "lots").unwrap_err();
+        assert_eq!(field, LimitField::SearchRate);
     }
 }

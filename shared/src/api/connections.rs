@@ -123,6 +123,14 @@ pub struct ConnectionLimits {
     pub default_requests_per_second: f64,
     #[serde(default)]
     pub default_daily_quota: u64,
+    /// CRMs whose search API has a rate of its own (HubSpot): the rate in force, the admin's
+    /// override and the CRM's default. `null` for the others.
+    #[serde(default)]
+    pub search_requests_per_second: Option<f64>,
+    #[serde(default)]
+    pub search_requests_per_second_override: Option<f64>,
+    #[serde(default)]
+    pub default_search_requests_per_second: Option<f64>,
 }
 
 /// `PATCH /api/v1/tenants/{tenant_id}/connections/{connection_id}`: the connection's own limits;
@@ -138,6 +146,11 @@ pub struct UpdateConnectionRequest {
     /// Calls a UTC day, at least 1: the share of the account's daily allowance Tandem may use.
     #[serde(default)]
     pub daily_quota: Option<u64>,
+    /// Searches a second, above 0 and at most 1000, for CRMs whose search API has a rate of its
+    /// own (HubSpot's is 5 a second unless raised for the account). Reads of changes go through
+    /// search there, so this sets how fast they can go.
+    #[serde(default)]
+    pub search_requests_per_second: Option<f64>,
 }
 
 /// `POST /api/v1/tenants/{tenant_id}/connections/authorize`
