@@ -41,17 +41,13 @@ pub struct CallRecord {
     pub at_ms: i64,
 }
 
-#[derive(Default)]
-struct ScopeState {
-    attempt: u32,
-    calls: Vec<CallRecord>,
-}
-
-/// Collects the requests made inside it (see the module documentation).
+/// Collects the requests made inside it (see the module documentation). Clones share the list;
+/// each keeps its own attempt number, so that calls made at once record their own.
 #[derive(Clone, Default)]
 pub struct CallScope {
     admission: Option<Arc<dyn Admission>>,
-    state: Arc<Mutex<ScopeState>>,
+    calls: Arc<Mutex<Vec<CallRecord>>>,
+    attempt: u32,
 }
 
 tokio::task_local! {
@@ -62,30 +58,32 @@ impl CallScope {
     pub fn new(admission: Option<Arc<dyn Admission>>) -> CallScope {
         CallScope {
             admission,
-            state: Arc::new(Mutex::new(ScopeState {
-                attempt: 1,
-                calls: Vec::new(),
-            })),
+            calls: Arc::new(Mutex::new(Vec::new())),
+            attempt: 1,
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, ScopeState> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn calls(&self) -> std::sync::MutexGuard<'_, Vec<CallRecord>> {
+        self.calls.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The attempt number the next requests are recorded with (1 for a first try).
-    pub fn set_attempt(&self, attempt: u32) {
-        self.state().attempt = attempt;
+    /// This scope, recording the requests made in it with attempt number `attempt` (1 for a
+    /// first try).
+    pub fn at_attempt(&self, attempt: u32) -> CallScope {
+        CallScope {
+            attempt,
+            ..self.clone()
+        }
     }
 
     /// The requests recorded so far, leaving none.
     pub fn take(&self) -> Vec<CallRecord> {
-        std::mem::take(&mut self.state().calls)
+        std::mem::take(&mut *self.calls())
     }
 
     /// How many requests are waiting to be taken.
     pub fn pending(&self) -> usize {
-        self.state().calls.len()
+        self.calls().len()
     }
 
     /// Runs `future` with this scope in force.
@@ -122,14 +120,12 @@ pub fn record(provider: &'static str, method: &Method, path: &str, status: Optio
         "CRM callout"
     );
     let _outside_any_scope = SCOPE.try_with(|scope| {
-        let mut state = scope.state();
-        let attempt = state.attempt;
-        state.calls.push(CallRecord {
+        scope.calls().push(CallRecord {
             method: method.to_string(),
             path: path.to_string(),
             status,
             duration: elapsed,
-            attempt,
+            attempt: scope.attempt,
             at_ms: chrono::Utc::now().timestamp_millis(),
         });
     });
@@ -161,8 +157,8 @@ mod tests {
                 record("hubspot", &Method::GET, "/a", Some(200), Duration::from_millis(5));
             })
             .await;
-        scope.set_attempt(2);
         scope
+            .at_attempt(2)
             .run(async { record("hubspot", &Method::POST, "/b", None, Duration::from_millis(7)) })
             .await;
         // Outside any scope nothing is kept.

@@ -63,7 +63,11 @@ pub trait Connector: Send + Sync {
     /// be upserts that a retry cannot double; creates it where the CRM allows. Returns its name.
     async fn prepare_sync_key(&self, credential: &Credential, kind: ObjectKind) -> Result<String, ConnectorError>;
 
-    /// Records changed after `since`, oldest first, at most `page_size` of them.
+    /// Records changed after `since` (strictly after its (time, id), in [`ChangeCursor`]'s order),
+    /// oldest first, at most `page_size` of them. The page's cursor says up to where every record
+    /// was read (the page may hold records past it, read again next time); `more` is false only
+    /// when nothing follows the cursor. Each page must move the cursor on while `more` is true:
+    /// a read whose pages stop moving is reported as unable to prove it read everything.
     async fn changes(
         &self,
         credential: &Credential,
@@ -72,6 +76,33 @@ pub trait Connector: Send + Sync {
         fields: &[String],
         page_size: usize,
     ) -> Result<ChangePage, ConnectorError>;
+
+    /// Records deleted after `since`, where the CRM keeps deletions apart from what `changes`
+    /// reads (HubSpot's archived records, which its search never returns), each with `deleted`
+    /// set and stamped with its deletion time; records deleted a little before `since` may be
+    /// among them (callers recognise repeats). A connector whose `changes` carries deletions
+    /// already (Salesforce's `queryAll`) keeps this default: none.
+    async fn deletions(
+        &self,
+        _credential: &Credential,
+        _kind: ObjectKind,
+        _since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        Ok(Vec::new())
+    }
+
+    /// How many live records have a modification time in `[from, to)` (open where `None`), in
+    /// one call, as `changes` would read them; `None` where the CRM cannot count (a
+    /// reconciliation then cannot prove that every record was read).
+    async fn count(
+        &self,
+        _credential: &Credential,
+        _kind: ObjectKind,
+        _from: Option<chrono::DateTime<chrono::Utc>>,
+        _to: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Option<u64>, ConnectorError> {
+        Ok(None)
+    }
 
     /// Creates records: one result per input, in order.
     async fn create(

@@ -72,10 +72,82 @@ pub struct Record {
 
 /// Where a changed-since read stands: everything up to (modified_at, id), in that order, has
 /// been read. Records sharing a timestamp are told apart by id, so none is skipped.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+///
+/// Cursors order by time, then by id as CRMs order ids: numeric ids by their value (`"9999"`
+/// before `"10000"`: HubSpot, Pipedrive, Zoho, NetSuite), any other id as text (Salesforce's
+/// fixed-length ids); the empty id comes before every id (see [`ChangeCursor::start_of`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeCursor {
     pub modified_at: DateTime<Utc>,
     pub id: String,
+    /// The read stopped inside a group of records sharing `modified_at`: more of them may follow
+    /// `id`. A connector that must page such a group apart (HubSpot's search orders by one
+    /// property only) goes straight on with it instead of asking again what comes next.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tied: bool,
+}
+
+impl ChangeCursor {
+    /// Before every record modified at `at` (and after every earlier one).
+    pub fn start_of(at: DateTime<Utc>) -> ChangeCursor {
+        ChangeCursor {
+            modified_at: at,
+            id: String::new(),
+            tied: false,
+        }
+    }
+
+    /// The cursor of a record.
+    pub fn of(record: &Record) -> ChangeCursor {
+        ChangeCursor {
+            modified_at: record.modified_at,
+            id: record.id.clone(),
+            tied: false,
+        }
+    }
+
+    /// This cursor, inside a group of records sharing its time.
+    pub fn within_tie(mut self) -> ChangeCursor {
+        self.tied = true;
+        self
+    }
+}
+
+/// How an id sorts: the empty id first, then numeric ids by value, then the others as text.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum IdKey<'a> {
+    Empty,
+    /// Digits without leading zeros, compared by length first (that is, by value); the raw
+    /// text breaks the tie between `"7"` and `"007"`.
+    Number(usize, &'a str, &'a str),
+    Text(&'a str),
+}
+
+fn id_key(id: &str) -> IdKey<'_> {
+    if id.is_empty() {
+        IdKey::Empty
+    } else if id.bytes().all(|b| b.is_ascii_digit()) {
+        let digits = id.trim_start_matches('0');
+        IdKey::Number(digits.len(), digits, id)
+    } else {
+        IdKey::Text(id)
+    }
+}
+
+impl Ord for ChangeCursor {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.modified_at
+            .cmp(&other.modified_at)
+            .then_with(|| id_key(&self.id).cmp(&id_key(&other.id)))
+            // Only for a total order: the same place, whatever the connector notes about it.
+            .then_with(|| self.tied.cmp(&other.tied))
+    }
+}
+
+impl PartialOrd for ChangeCursor {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// One page of changes. `records` may repeat records read before (never skip any): callers
@@ -173,3 +245,42 @@ pub type WriteResults = Vec<Result<Written, ConnectorError>>;
 
 /// Fields to write, with the CRM's names.
 pub type Fields = BTreeMap<String, Value>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn at(id: &str) -> ChangeCursor {
+        ChangeCursor {
+            modified_at: DateTime::from_timestamp_millis(1_000).unwrap_or_default(),
+            id: id.into(),
+            tied: false,
+        }
+    }
+
+    #[test]
+    fn numeric_ids_order_by_value_and_the_empty_id_comes_first() {
+        assert!(at("9999") < at("10000"), "the order a HubSpot id walk goes in");
+        assert!(at("") < at("0") && at("") < at("003A00000000001AAA"));
+        assert!(at("003A00000000001AAA") < at("003A00000000002AAA"));
+        assert_eq!(at("10000").max(at("9999")), at("10000"));
+        assert!(at("007") != at("7") && at("007") < at("8") && at("7") < at("8"));
+        let later = ChangeCursor::start_of(DateTime::from_timestamp_millis(1_001).unwrap_or_default());
+        assert!(at("99999999") < later, "time first");
+    }
+
+    proptest! {
+        /// A total order (sorting and `max` rely on it): antisymmetric and transitive over any
+        /// mix of empty, numeric and text ids.
+        #[test]
+        fn cursor_order_is_total(ids in proptest::collection::vec("(|[0-9]{1,6}|[0-9A-Za-z]{1,6})", 3)) {
+            let (a, b, c) = (at(&ids[0]), at(&ids[1]), at(&ids[2]));
+            prop_assert_eq!(a.cmp(&b), b.cmp(&a).reverse());
+            prop_assert_eq!(a.cmp(&b) == std::cmp::Ordering::Equal, a == b);
+            if a <= b && b <= c {
+                prop_assert!(a <= c);
+            }
+        }
+    }
+}

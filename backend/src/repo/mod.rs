@@ -25,6 +25,7 @@ pub mod sessions;
 pub mod support;
 pub mod sync_history;
 pub mod sync_links;
+pub mod sync_seen;
 pub mod tenants;
 pub mod users;
 pub mod vault_secrets;

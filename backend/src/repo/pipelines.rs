@@ -79,6 +79,7 @@ impl TryFrom<PipelineRow> for StoredPipeline {
                 reverse_mapping: None,
                 created_at: to_datetime(row.created_at),
                 updated_at: to_datetime(row.updated_at),
+                last_reconciliation: None,
             },
             environment_id: parse_id(&row.environment_id, "environment id")?,
             rerun_requested: row.rerun_requested != 0,

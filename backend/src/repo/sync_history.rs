@@ -37,6 +37,7 @@ struct RunRow {
     error: Option<String>,
     started_at: i64,
     finished_at: Option<i64>,
+    reconciliation: Option<String>,
 }
 
 impl TryFrom<RunRow> for Run {
@@ -69,13 +70,20 @@ impl TryFrom<RunRow> for Run {
             started_at: to_datetime(row.started_at),
             finished_at: row.finished_at.map(to_datetime),
             duration_ms: row.finished_at.map(|f| f - row.started_at),
+            // While a reconciliation runs the column holds its progress, not a report.
+            reconciliation: row
+                .reconciliation
+                .filter(|_| row.finished_at.is_some())
+                .map(|r| serde_json::from_str(&r))
+                .transpose()
+                .map_err(|e| RepoError::Corrupt(format!("run reconciliation: {e}")))?,
         })
     }
 }
 
 const RUN_COLUMNS: &str = "id, pipeline_id, trigger_kind, status, created, updated, deleted, unchanged, skipped, failed, \
                            conflicts, held, api_calls, retries, progress_done, progress_total, estimated_finish_at, \
-                           waiting_until, error, started_at, finished_at";
+                           waiting_until, error, started_at, finished_at, reconciliation";
 
 pub async fn start_run<'c>(
     exec: impl Exec<'c>,
@@ -127,6 +135,46 @@ pub async fn list_runs<'c>(
         .fetch_all(exec)
         .await?;
     rows.into_iter().map(Run::try_from).collect()
+}
+
+/// A reconciliation run's state: its progress while it runs, its report once it ended.
+pub async fn set_reconciliation<'c>(exec: impl Exec<'c>, run_id: RunId, value: &Value) -> Result<(), RepoError> {
+    sqlx::query("UPDATE sync_runs SET reconciliation = $1 WHERE id = $2")
+        .bind(value.to_string())
+        .bind(run_id.to_string())
+        .execute(exec)
+        .await?;
+    Ok(())
+}
+
+pub async fn reconciliation_state<'c>(exec: impl Exec<'c>, run_id: RunId) -> Result<Option<Value>, RepoError> {
+    let text: Option<Option<String>> = sqlx::query_scalar("SELECT reconciliation FROM sync_runs WHERE id = $1")
+        .bind(run_id.to_string())
+        .fetch_optional(exec)
+        .await?;
+    text.flatten()
+        .map(|t| serde_json::from_str(&t))
+        .transpose()
+        .map_err(|e| RepoError::Corrupt(format!("run reconciliation: {e}")))
+}
+
+/// The pipeline's last finished reconciliation run.
+pub async fn last_reconciliation<'c>(
+    exec: impl Exec<'c>,
+    tenant_id: TenantId,
+    pipeline_id: PipelineId,
+) -> Result<Option<Run>, RepoError> {
+    let sql = format!(
+        "SELECT {RUN_COLUMNS} FROM sync_runs WHERE tenant_id = $1 AND pipeline_id = $2 \
+         AND trigger_kind = 'reconciliation' AND finished_at IS NOT NULL AND reconciliation IS NOT NULL \
+         ORDER BY started_at DESC, id DESC LIMIT 1"
+    );
+    let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(tenant_id.to_string())
+        .bind(pipeline_id.to_string())
+        .fetch_optional(exec)
+        .await?;
+    row.map(Run::try_from).transpose()
 }
 
 /// What one batch adds to a run's counters.

@@ -453,10 +453,20 @@ pub async fn activity_round(
         let result = match provider {
             "hubspot" => {
                 let fields = vec!["email".to_string(), "lifecyclestage".to_string()];
-                match connector
+                // The demo's own pipelines search this account too: wait out its search limit.
+                let mut read = connector
                     .changes(&credential, ObjectKind::Contact, None, &fields, 50)
-                    .await
-                {
+                    .await;
+                for _ in 0..5 {
+                    let Err(crate::connectors::ConnectorError::RateLimited { wait, .. }) = &read else {
+                        break;
+                    };
+                    tokio::time::sleep((*wait).min(std::time::Duration::from_secs(2))).await;
+                    read = connector
+                        .changes(&credential, ObjectKind::Contact, None, &fields, 50)
+                        .await;
+                }
+                match read {
                     Ok(page) if !page.records.is_empty() => {
                         let record = &page.records[(round * 5 + 1) % page.records.len()];
                         let stage = LIFECYCLE[round % LIFECYCLE.len()];

@@ -10,7 +10,7 @@ use tandem_shared::api::pipelines::{
     ConflictPolicy, CreatePipelineRequest, Endpoint, Flow, MappingVersion, Pipeline, PipelineSettings, PipelineStatus,
     RunPipelineRequest, SaveMappingRequest, SyncDirection, UpdatePipelineRequest,
 };
-use tandem_shared::api::runs::RunTrigger;
+use tandem_shared::api::runs::{ReconciliationSummary, RunTrigger};
 use tandem_shared::api::tenants::Tenant;
 use tandem_shared::ids::{PipelineId, TenantId};
 use tandem_shared::model::AppObject;
@@ -23,7 +23,7 @@ use crate::connectors::{ConnectorError, DEAL_LINE_ITEMS, ObjectKind, ObjectMeta,
 use crate::domain::FieldError;
 use crate::mapping::{self, Mapping};
 use crate::repo::pipelines::{self, NewPipeline, StoredPipeline};
-use crate::repo::{Db, app_records, connections, environments, now_ms, sync_links};
+use crate::repo::{Db, app_records, connections, environments, now_ms, sync_history, sync_links};
 use crate::state::AppState;
 use crate::sync::defaults::{self, Way};
 use crate::sync::jobs::{self as sync_jobs, TriggerError};
@@ -43,6 +43,15 @@ async fn with_mappings(db: &Db, stored: StoredPipeline) -> Result<Pipeline, Serv
     let mut pipeline = stored.pipeline;
     pipeline.forward_mapping = pipelines::current_mapping(db.pool(), pipeline.id, Flow::Forward).await?;
     pipeline.reverse_mapping = pipelines::current_mapping(db.pool(), pipeline.id, Flow::Reverse).await?;
+    pipeline.last_reconciliation = sync_history::last_reconciliation(db.pool(), pipeline.tenant_id, pipeline.id)
+        .await?
+        .and_then(|run| {
+            Some(ReconciliationSummary {
+                run_id: run.id,
+                finished_at: run.finished_at?,
+                reconciliation: run.reconciliation?,
+            })
+        });
     Ok(pipeline)
 }
 

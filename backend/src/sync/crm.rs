@@ -163,8 +163,7 @@ impl CrmClient {
         let mut refreshed = false;
         loop {
             let (credential, state) = self.credential().await?;
-            self.scope.set_attempt(attempt as u32);
-            let error = match self.scope.run(op(credential)).await {
+            let error = match self.scope.at_attempt(attempt as u32).run(op(credential)).await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tandem_shared::api::changes::{Change, ChangeKind};
 use tandem_shared::api::pipelines::{Flow, InitialLoad, MappingWarning, PipelineStatus, Side};
-use tandem_shared::api::runs::{HeldDeleteStatus, RecordOutcome, RunStatus, RunTrigger};
+use tandem_shared::api::runs::{
+    HeldDeleteStatus, Reconciliation, ReconciliationOutcome, RecordOutcome, RunStatus, RunTrigger, SideReconciliation,
+};
 use tandem_shared::ids::{ConnectionId, PipelineId, RunId};
 use tracing::Instrument;
 
@@ -25,6 +27,8 @@ use super::notify;
 use super::outcome::{AppWrite, Incoming, PageOutput};
 use super::page::{self, Abort, PageCtx};
 use super::plan::{Loader, Plan, PlanError, SideHandle};
+use super::reader::{Fresh, Pass, Position, ReadState, Step};
+use super::reconcile::Reconciled;
 use super::writes;
 use crate::connectors::ChangeCursor;
 use crate::domain::match_keys::match_keys;
@@ -34,7 +38,8 @@ use crate::repo::app_records::{self, Upsert};
 use crate::repo::change_feed::{self, NewChange};
 use crate::repo::failed_records::DuplicateChoice;
 use crate::repo::sync_history::{self, StoredHeldDelete};
-use crate::repo::{Db, RepoError, change_sequences, failed_records, now_ms, pipelines, sync_links};
+use crate::repo::sync_seen::Seen;
+use crate::repo::{Db, RepoError, change_sequences, failed_records, now_ms, pipelines, sync_links, sync_seen};
 
 #[derive(Clone, Copy, Debug)]
 pub struct EngineConfig {
@@ -99,18 +104,31 @@ pub struct SyncEngine {
     inner: Arc<Inner>,
 }
 
-enum PassEnd {
+pub(super) enum PassEnd {
     CaughtUp,
     OutOfTime,
+    /// The side's pages stopped moving the read on (the reason, for people).
+    Stalled(String),
+}
+
+/// A page as read: its records, where the side says it read up to, and whether more follow.
+type ReadPage = (Vec<Incoming>, Option<Position>, bool);
+
+/// A read position as people read it.
+fn describe_position(position: &Position) -> String {
+    match position {
+        Position::App { seq } => format!("change {seq}"),
+        Position::Crm(cursor) => format!("{} (record {})", cursor.modified_at.to_rfc3339(), cursor.id),
+    }
 }
 
 /// The run a slice works on.
 #[derive(Clone, Copy)]
-struct RunRef {
-    id: RunId,
-    trigger: RunTrigger,
+pub(super) struct RunRef {
+    pub id: RunId,
+    pub trigger: RunTrigger,
     /// Started in this slice.
-    fresh: bool,
+    pub fresh: bool,
 }
 
 impl SyncEngine {
@@ -241,14 +259,54 @@ impl SyncEngine {
         for &flow in &flows {
             self.replay(plan, run, flow).await?;
         }
+        let mut unproven = Vec::new();
         for &flow in &flows {
-            if let PassEnd::OutOfTime = self.pass(plan, run, flow, deadline).await? {
-                tracing::info!("the run goes on in a next slice (other tenants' work first)");
-                self.update_estimate(plan, run).await?;
-                return Ok(Slice::Continue);
+            match self.pass(plan, run, flow, deadline).await? {
+                PassEnd::CaughtUp => {}
+                PassEnd::OutOfTime => {
+                    tracing::info!("the run goes on in a next slice (other tenants' work first)");
+                    self.update_estimate(plan, run).await?;
+                    return Ok(Slice::Continue);
+                }
+                PassEnd::Stalled(reason) => {
+                    tracing::warn!(%reason, "a read stalled");
+                    unproven.push(reason);
+                }
             }
         }
-        self.end_run(plan, run).await
+        if run.trigger == RunTrigger::Reconciliation && unproven.is_empty() {
+            match self.reconcile(plan, run, &flows, deadline).await? {
+                Reconciled::OutOfTime => {
+                    tracing::info!("the reconciliation goes on in a next slice");
+                    return Ok(Slice::Continue);
+                }
+                Reconciled::Done(report) => {
+                    for side in &report.sides {
+                        tracing::info!(
+                            side = side.side,
+                            outcome = side.outcome.as_str(),
+                            crm = side.crm_count,
+                            seen = side.seen_after,
+                            recovered = side.recovered,
+                            deletions = side.deletions_found,
+                            "reconciliation"
+                        );
+                        if let Some(note) = side
+                            .note
+                            .clone()
+                            .filter(|_| side.outcome == ReconciliationOutcome::Unproven)
+                        {
+                            unproven.push(format!(
+                                "the reconciliation could not prove every record was read: {note}"
+                            ));
+                        }
+                    }
+                    self.reconciliation_alert(plan, run, &report).await?;
+                }
+            }
+        }
+        let incomplete = (!unproven.is_empty()).then(|| unproven.join("; "));
+        self.end_run(plan, run, incomplete).await
     }
 
     /// The run this slice continues, or a new one.
@@ -282,14 +340,6 @@ impl SyncEngine {
         sync_history::set_active_run(db.pool(), pipeline.id, Some(id), None).await?;
         if first_run && pipeline.settings.initial_load == InitialLoad::ChangesOnly {
             self.start_from_now(plan).await?;
-        }
-        if trigger == RunTrigger::Reconciliation {
-            // A full comparison: read every record again; unchanged ones cost no write.
-            for side in [Side::Source, Side::Target] {
-                if sync_links::cursor(db.pool(), pipeline.id, side).await?.is_some() {
-                    sync_links::set_cursor(db.pool(), pipeline.id, side, &Value::Null, now_ms()).await?;
-                }
-            }
         }
         tracing::info!(run.id = %id, trigger = trigger.as_str(), "run started");
         Ok(RunRef {
@@ -419,10 +469,7 @@ impl SyncEngine {
                         app_records::latest_seq(db.pool(), app.environment_id, plan.stored.pipeline.object).await?;
                     json!({ "seq": seq })
                 }
-                SideHandle::Crm(_) => json!(ChangeCursor {
-                    modified_at: chrono::Utc::now(),
-                    id: "0".into(),
-                }),
+                SideHandle::Crm(_) => json!(ChangeCursor::start_of(chrono::Utc::now())),
             };
             sync_links::set_cursor(db.pool(), plan.stored.pipeline.id, side, &cursor, now_ms()).await?;
         }
@@ -476,57 +523,162 @@ impl SyncEngine {
         Ok(None)
     }
 
-    /// Reads one pass's changes page by page until caught up or out of time.
-    async fn pass(&self, plan: &Plan, run: RunRef, flow: Flow, deadline: Instant) -> Result<PassEnd, Abort> {
+    /// Reads one pass's changes page by page until the side has nothing more, or out of time
+    /// (see `reader`). A new run's pass on a CRM first reads again what changed while the last
+    /// pass ran.
+    pub(super) async fn pass(&self, plan: &Plan, run: RunRef, flow: Flow, deadline: Instant) -> Result<PassEnd, Abort> {
         let db = &self.inner.db;
         let from = flow.from_side();
-        let mut cursor = sync_links::cursor(db.pool(), plan.stored.pipeline.id, from)
+        let stored = sync_links::cursor(db.pool(), plan.stored.pipeline.id, from)
             .await?
-            .filter(|c| !c.is_null());
-        let mut first = true;
+            .and_then(|c| ReadState::from_json(&c));
+        let started_at = chrono::Utc::now();
+        let fresh = run.fresh.then(|| Fresh {
+            now: started_at,
+            lookback: chrono::Duration::from_std(self.inner.config.lookback).unwrap_or_default(),
+        });
+        let mut pass = Pass::start(stored, fresh);
+        // The next page, read while this one is processed: the CRM's limiter, not the engine,
+        // sets the pace (SYNC-DESIGN, "keep the pipe full").
+        let mut ahead: Option<ReadPage> = None;
         loop {
             if Instant::now() >= deadline {
                 return Ok(PassEnd::OutOfTime);
             }
-            let (records, next, more) = self.read_page(plan, flow, cursor.as_ref(), run.fresh && first).await?;
-            first = false;
+            let (records, cursor, more) = match ahead.take() {
+                Some(page) => page,
+                None => self.read_page(plan, flow, pass.position()).await?,
+            };
+            let step = pass.advance(cursor, more);
+            let (output, next) = if matches!(step, Step::Next(_)) && Instant::now() < deadline {
+                let position = pass.position().cloned();
+                let (output, next) = tokio::join!(
+                    self.process_read(plan, flow, records),
+                    self.read_page(plan, flow, position.as_ref())
+                );
+                (output?, Some(next))
+            } else {
+                (self.process_read(plan, flow, records).await?, None)
+            };
+            let state = step.state().map(|s| (from, s.to_json()));
+            self.commit(plan, run.id, output, state).await?;
+            // A next page that could not be read stops the slice only now, with this one kept.
+            ahead = next.transpose()?;
+            match step {
+                Step::Next(_) => {}
+                Step::CaughtUp(_) => {
+                    self.pass_deletions(plan, run, flow, &mut pass, started_at).await?;
+                    return Ok(PassEnd::CaughtUp);
+                }
+                Step::Stalled(_) => {
+                    let side = match plan.side(from) {
+                        SideHandle::Crm(crm) => crm.client.provider().to_string(),
+                        SideHandle::App(_) => "the app".to_string(),
+                    };
+                    return Ok(PassEnd::Stalled(format!(
+                        "{side} kept answering that more changes follow, but its pages stopped moving past {}: \
+                         the run cannot prove it read everything; the next run reads on from there",
+                        pass.position()
+                            .map_or_else(|| "the start".to_string(), describe_position)
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Processes records read from `flow`'s side, noting the CRM's ones as read.
+    pub(super) async fn process_read(
+        &self,
+        plan: &Plan,
+        flow: Flow,
+        records: Vec<Incoming>,
+    ) -> Result<PageOutput, Abort> {
+        let from = flow.from_side();
+        let seen: Vec<Seen> = if plan.side(from).crm().is_some() {
+            records
+                .iter()
+                .map(|r| Seen {
+                    side: from,
+                    record_id: r.id.clone(),
+                    modified_at: r.modified_at,
+                    deleted: r.deleted,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut output = if records.is_empty() {
+            PageOutput::default()
+        } else {
             let ctx = PageCtx {
-                db,
+                db: &self.inner.db,
                 plan,
                 flow,
                 now_ms: now_ms(),
                 decisions: None,
             };
-            let output = if records.is_empty() {
-                PageOutput::default()
-            } else {
-                page::process(&ctx, records).await?
-            };
-            let moved = next.is_some() && next != cursor;
-            self.commit(plan, run.id, output, next.clone().map(|c| (from, c)))
-                .await?;
-            if moved {
-                cursor = next;
-            }
-            if !more || !moved {
-                return Ok(PassEnd::CaughtUp);
-            }
-        }
+            page::process(&ctx, records).await?
+        };
+        output.seen = seen;
+        Ok(output)
     }
 
-    /// One page of changes after `cursor` on the side `flow` reads, the cursor after it, and
-    /// whether more may follow.
-    async fn read_page(
+    /// After a pass caught up on a CRM that keeps deletions apart from its changes: the records
+    /// deleted since the last check (since the pass began, on a first pass; since the read's
+    /// last time, on a cursor stored before deletions had one of their own).
+    async fn pass_deletions(
+        &self,
+        plan: &Plan,
+        run: RunRef,
+        flow: Flow,
+        pass: &mut Pass,
+        started_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Abort> {
+        let SideHandle::Crm(crm) = plan.side(flow.from_side()) else {
+            return Ok(());
+        };
+        let since = pass
+            .deleted_after()
+            .or_else(|| match pass.done() {
+                Some(Position::Crm(cursor)) => Some(cursor.modified_at),
+                _ => None,
+            })
+            .unwrap_or(started_at)
+            .min(started_at);
+        // Everything deleted before now is in this answer (the connector looks back a little
+        // before `since` for deletions that show late).
+        let until = chrono::Utc::now();
+        let kind = crm.kind;
+        let deleted = crm
+            .client
+            .call(|credential| {
+                let connector = crm.client.connector.clone();
+                async move { connector.deletions(&credential, kind, since).await }
+            })
+            .await?;
+        let output = self
+            .process_read(plan, flow, deleted.into_iter().map(writes::incoming_from_crm).collect())
+            .await?;
+        let state = pass.deletions_read(until).map(|s| (flow.from_side(), s.to_json()));
+        self.commit(plan, run.id, output, state).await?;
+        Ok(())
+    }
+
+    /// One page of changes after `position` on the side `flow` reads: the records, where the
+    /// side says it read up to (none when it read nothing), and whether more may follow.
+    pub(super) async fn read_page(
         &self,
         plan: &Plan,
         flow: Flow,
-        cursor: Option<&Value>,
-        look_back: bool,
-    ) -> Result<(Vec<Incoming>, Option<Value>, bool), Abort> {
+        position: Option<&Position>,
+    ) -> Result<ReadPage, Abort> {
         let page_size = self.inner.config.page_size;
         match plan.side(flow.from_side()) {
             SideHandle::App(app) => {
-                let after = cursor.and_then(|c| c.get("seq")).and_then(Value::as_i64).unwrap_or(0);
+                let after = match position {
+                    Some(Position::App { seq }) => *seq,
+                    _ => 0,
+                };
                 let rows = app_records::changed_after(
                     self.inner.db.pool(),
                     app.environment_id,
@@ -535,35 +687,16 @@ impl SyncEngine {
                     page_size as i64,
                 )
                 .await?;
-                let next = rows
-                    .last()
-                    .map(|r| json!({ "seq": r.change_seq }))
-                    .or_else(|| cursor.cloned());
+                let cursor = rows.last().map(|r| Position::App { seq: r.change_seq });
                 let more = rows.len() == page_size;
-                Ok((rows.iter().map(writes::incoming_from_app).collect(), next, more))
+                Ok((rows.iter().map(writes::incoming_from_app).collect(), cursor, more))
             }
             SideHandle::Crm(crm) => {
-                let stored: Option<ChangeCursor> = cursor.and_then(|c| serde_json::from_value(c.clone()).ok());
-                let since = stored.clone().map(|mut c| {
-                    if look_back {
-                        c.modified_at -= chrono::Duration::from_std(self.inner.config.lookback).unwrap_or_default();
-                        c.id = "0".into();
-                    }
-                    c
-                });
-                let mut fields: Vec<String> = plan
-                    .mapping(flow)
-                    .map(|m| m.compiled.source_fields().iter().map(|f| f.to_string()).collect())
-                    .unwrap_or_default();
-                if let Some(other) = plan.mapping(match flow {
-                    Flow::Forward => Flow::Reverse,
-                    Flow::Reverse => Flow::Forward,
-                }) {
-                    // Two-way: also what the other mapping writes here, to compare.
-                    fields.extend(other.compiled.target_fields().iter().map(|f| f.to_string()));
-                }
-                fields.sort();
-                fields.dedup();
+                let since = match position {
+                    Some(Position::Crm(cursor)) => Some(cursor.clone()),
+                    _ => None,
+                };
+                let fields = self.read_fields(plan, flow);
                 let kind = crm.kind;
                 let page = crm
                     .client
@@ -577,16 +710,29 @@ impl SyncEngine {
                         }
                     })
                     .await?;
-                // Never move a cursor backwards (a look-back read that found nothing).
-                let next = match (page.cursor, stored) {
-                    (Some(new), Some(old)) => Some(new.max(old)),
-                    (new, old) => new.or(old),
-                };
                 let records = crm.with_related(plan.mapping(flow), page.records).await?;
                 let records = records.into_iter().map(writes::incoming_from_crm).collect();
-                Ok((records, next.map(|c| json!(c)), page.more))
+                Ok((records, page.cursor.map(Position::Crm), page.more))
             }
         }
+    }
+
+    /// The CRM fields a read on `flow`'s side asks for: what its mapping reads, and (two-way)
+    /// what the other mapping writes there, to compare.
+    pub(super) fn read_fields(&self, plan: &Plan, flow: Flow) -> Vec<String> {
+        let mut fields: Vec<String> = plan
+            .mapping(flow)
+            .map(|m| m.compiled.source_fields().iter().map(|f| f.to_string()).collect())
+            .unwrap_or_default();
+        if let Some(other) = plan.mapping(match flow {
+            Flow::Forward => Flow::Reverse,
+            Flow::Reverse => Flow::Forward,
+        }) {
+            fields.extend(other.compiled.target_fields().iter().map(|f| f.to_string()));
+        }
+        fields.sort();
+        fields.dedup();
+        fields
     }
 
     /// Sends again the records of failed-record replays, before the changes.
@@ -651,7 +797,7 @@ impl SyncEngine {
     }
 
     /// Writes what a page produced, with the cursor, in one transaction.
-    async fn commit(
+    pub(super) async fn commit(
         &self,
         plan: &Plan,
         run_id: RunId,
@@ -726,6 +872,7 @@ impl SyncEngine {
             }
         }
         sync_links::upsert(&mut tx, pipeline.tenant_id, pipeline.id, &output.links, now).await?;
+        sync_seen::record(&mut tx, pipeline.id, &output.seen, now).await?;
         sync_history::insert_events(&mut tx, pipeline.tenant_id, pipeline.id, run_id, &output.events, now).await?;
         for failure in &output.failures {
             failed_records::record(&mut tx, pipeline.tenant_id, pipeline.id, run_id, failure, now).await?;
@@ -819,7 +966,8 @@ impl SyncEngine {
     }
 
     /// The end of a run: deletions under the threshold applied (or all held), status, alerts.
-    async fn end_run(&self, plan: &Plan, run: RunRef) -> Result<Slice, Abort> {
+    /// `incomplete` says why the run cannot prove it read everything, when it cannot.
+    async fn end_run(&self, plan: &Plan, run: RunRef, incomplete: Option<String>) -> Result<Slice, Abort> {
         let db = &self.inner.db;
         let pipeline = &plan.stored.pipeline;
         let pending = sync_history::run_deletes(db.pool(), run.id, "pending").await?;
@@ -847,7 +995,7 @@ impl SyncEngine {
         if !approved.is_empty() {
             self.apply_deletes(plan, run, approved).await?;
         }
-        self.finish(plan, run).await?;
+        self.finish(plan, run, incomplete.as_deref()).await?;
         if pipelines::take_rerun(db.pool(), pipeline.id).await? {
             return Ok(Slice::Continue);
         }
@@ -980,12 +1128,19 @@ impl SyncEngine {
         Ok(())
     }
 
-    /// Closes the run, checks its failure rate and raises what needs raising.
-    async fn finish(&self, plan: &Plan, run: RunRef) -> Result<(), RepoError> {
+    /// Closes the run, checks its failure rate and raises what needs raising. A run that cannot
+    /// prove it read everything (`incomplete`, the reason) ends so, never as succeeded, and says so
+    /// in an alert.
+    async fn finish(&self, plan: &Plan, run: RunRef, incomplete: Option<&str>) -> Result<(), RepoError> {
         let db = &self.inner.db;
         let pipeline = &plan.stored.pipeline;
         let now = now_ms();
-        sync_history::finish_run(db.pool(), run.id, RunStatus::Succeeded, None, now).await?;
+        let status = if incomplete.is_some() {
+            RunStatus::Incomplete
+        } else {
+            RunStatus::Succeeded
+        };
+        sync_history::finish_run(db.pool(), run.id, status, incomplete, now).await?;
         sync_history::set_active_run(db.pool(), pipeline.id, None, None).await?;
         let next_poll = now + i64::from(pipeline.settings.trigger.poll_every_minutes.max(1)) * 60_000;
         pipelines::schedule(db.pool(), pipeline.id, Some(next_poll), plan.stored.next_reconcile_at).await?;
@@ -1021,6 +1176,20 @@ impl SyncEngine {
                 "failure_rate",
                 &message,
                 json!({ "run_id": run.id, "failed": c.failed, "processed": processed }),
+                now,
+            )
+            .await?;
+        }
+        if let Some(reason) = incomplete {
+            notify::alert(
+                &mut tx,
+                &self.inner.queue,
+                pipeline.tenant_id,
+                environment_id,
+                Some(pipeline.id),
+                "read_incomplete",
+                &format!("The last run may have missed changes: {reason}"),
+                json!({ "run_id": run.id }),
                 now,
             )
             .await?;
@@ -1126,6 +1295,46 @@ impl SyncEngine {
             kind,
             reason,
             json!({}),
+            now,
+        )
+        .await?;
+        tx.commit().await.map_err(RepoError::from)?;
+        Ok(())
+    }
+
+    /// Tells people when a reconciliation found changes the runs had missed: it repaired them,
+    /// but a read that misses changes needs looking into.
+    async fn reconciliation_alert(&self, plan: &Plan, run: RunRef, report: &Reconciliation) -> Result<(), RepoError> {
+        let repaired: Vec<&SideReconciliation> = report
+            .sides
+            .iter()
+            .filter(|s| s.recovered > 0 || s.deletions_found > 0)
+            .collect();
+        if repaired.is_empty() {
+            return Ok(());
+        }
+        let message = format!(
+            "The daily reconciliation found changes earlier runs had missed, and delivered them: {}",
+            repaired
+                .iter()
+                .map(|s| format!(
+                    "{}: {} changed records, {} deletions",
+                    s.provider, s.recovered, s.deletions_found
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        let now = now_ms();
+        let mut tx = self.inner.db.begin().await?;
+        notify::alert(
+            &mut tx,
+            &self.inner.queue,
+            plan.stored.pipeline.tenant_id,
+            plan.stored.environment_id,
+            Some(plan.stored.pipeline.id),
+            "reconciliation_repaired",
+            &message,
+            json!({ "run_id": run.id, "reconciliation": report }),
             now,
         )
         .await?;

@@ -17,6 +17,8 @@ pub mod notify;
 pub mod outcome;
 pub mod page;
 pub mod plan;
+pub mod reader;
+pub mod reconcile;
 pub mod webhooks;
 pub mod writes;
 

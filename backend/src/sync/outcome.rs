@@ -13,6 +13,7 @@ use crate::connectors::ConnectorError;
 use crate::repo::failed_records::NewFailure;
 use crate::repo::sync_history::{NewConflict, NewEvent, NewHeldDelete, RunDelta};
 use crate::repo::sync_links::Link;
+use crate::repo::sync_seen::Seen;
 
 /// A record read from one side.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,6 +61,8 @@ pub struct PageOutput {
     pub pending_deletes: Vec<NewHeldDelete>,
     pub conflicts: Vec<NewConflict>,
     pub app_writes: Vec<AppWrite>,
+    /// The CRM records the page read, as read (for the reconciliation's comparison).
+    pub seen: Vec<Seen>,
 }
 
 impl PageOutput {

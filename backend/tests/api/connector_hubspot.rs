@@ -280,3 +280,79 @@ async fn the_contract_holds_against_a_real_hubspot_account() {
     };
     contract(&HubSpotConnector::new(http_client().unwrap()), &credential).await;
 }
+
+/// What a complete read and a reconciliation rely on, at HubSpot's search cap: more than 10,000
+/// records after one cursor (all on one timestamp) read through, counts that agree with the
+/// reads, a read from the start of a timestamp, and archived records through `deletions`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_go_past_the_search_cap_and_counts_agree_with_them() {
+    let sandbox = spawn_sandbox().await;
+    let connector = HubSpotConnector::new(http_client().unwrap());
+    let credential = sandbox.hubspot_credential("cap").await;
+    sandbox
+        .control(
+            "PUT",
+            "/hubspot/accounts/cap/limits",
+            json!({ "per_window": 0, "window_ms": 10_000, "daily": 0, "search": { "per_window": 0, "window_ms": 1_000 } }),
+        )
+        .await;
+    sandbox
+        .control(
+            "POST",
+            "/hubspot/accounts/cap/generate",
+            json!({ "contacts": 10_100, "timestamps": "shared" }),
+        )
+        .await;
+    let (all, _, pages) = read_all_changes(&connector, &credential, None, 200).await;
+    assert_eq!(all.len(), 10_124, "past the 10,000 a search can page to");
+    assert!(
+        pages <= 10_124 / 200 + 4,
+        "a search a page, plus one where the group begins: {pages}"
+    );
+    let total = connector
+        .count(&credential, ObjectKind::Contact, None, None)
+        .await
+        .expect("count")
+        .expect("HubSpot counts");
+    assert_eq!(total, 10_124);
+
+    let first = connector
+        .changes(&credential, ObjectKind::Contact, None, &[], 200)
+        .await
+        .expect("changes");
+    let shared = first.records.last().expect("records").modified_at;
+    let at_shared = connector
+        .count(
+            &credential,
+            ObjectKind::Contact,
+            Some(shared),
+            Some(shared + chrono::Duration::milliseconds(1)),
+        )
+        .await
+        .expect("count")
+        .expect("a count");
+    assert_eq!(at_shared, 10_100);
+    let (from_start, _, _) = read_all_changes(&connector, &credential, Some(ChangeCursor::start_of(shared)), 200).await;
+    assert_eq!(from_start.len(), 10_100, "from before every id at that time");
+
+    let before = chrono::Utc::now();
+    let archived: Vec<String> = all.iter().take(3).cloned().collect();
+    connector
+        .delete(&credential, ObjectKind::Contact, &archived)
+        .await
+        .expect("archive");
+    let deletions = connector
+        .deletions(&credential, ObjectKind::Contact, before)
+        .await
+        .expect("deletions");
+    let gone: BTreeSet<String> = deletions.iter().filter(|r| r.deleted).map(|r| r.id.clone()).collect();
+    assert_eq!(gone, archived.iter().cloned().collect());
+    let (after, _, _) = read_all_changes(&connector, &credential, None, 200).await;
+    assert_eq!(after.len(), 10_121, "search leaves archived records out");
+    let counted = connector
+        .count(&credential, ObjectKind::Contact, None, None)
+        .await
+        .expect("count")
+        .expect("a count");
+    assert_eq!(counted, 10_121);
+}

@@ -279,3 +279,57 @@ async fn the_contract_holds_against_a_real_salesforce_org() {
     };
     contract(&SalesforceConnector::new(http_client().unwrap()), &credential).await;
 }
+
+/// What a complete read and a reconciliation rely on: a read from the start of a second (before
+/// every id at it), counts that agree with what the reads return, deletions left out of counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_from_the_start_of_a_second_and_counts_agree_with_them() {
+    let sandbox = spawn_sandbox().await;
+    let connector = SalesforceConnector::new(http_client().unwrap());
+    let credential = sandbox.salesforce_credential("counts").await;
+    sandbox
+        .control(
+            "POST",
+            "/salesforce/accounts/counts/generate",
+            serde_json::json!({ "contacts": 450, "timestamps": "shared" }),
+        )
+        .await;
+    let total = connector
+        .count(&credential, ObjectKind::Contact, None, None)
+        .await
+        .expect("count")
+        .expect("Salesforce counts");
+    // `queryAll` reads deletions too (the sample data has one); the count is of live records.
+    let page = connector
+        .changes(&credential, ObjectKind::Contact, None, &[], 2000)
+        .await
+        .expect("changes");
+    assert!(!page.more);
+    assert_eq!(total as usize, page.records.iter().filter(|r| !r.deleted).count());
+    // The 450 share one second: a read from its start returns them all.
+    let shared = page.records.last().expect("records").modified_at;
+    let (from_start, _) = read_all_changes(&connector, &credential, Some(ChangeCursor::start_of(shared)), 100).await;
+    assert!(from_start.len() >= 450, "{}", from_start.len());
+    let in_second = connector
+        .count(
+            &credential,
+            ObjectKind::Contact,
+            Some(shared),
+            Some(shared + chrono::Duration::seconds(1)),
+        )
+        .await
+        .expect("count")
+        .expect("a count");
+    assert!(in_second >= 450, "{in_second}");
+    let deleted: Vec<String> = from_start.iter().take(2).cloned().collect();
+    connector
+        .delete(&credential, ObjectKind::Contact, &deleted)
+        .await
+        .expect("delete");
+    let after = connector
+        .count(&credential, ObjectKind::Contact, None, None)
+        .await
+        .expect("count")
+        .expect("a count");
+    assert_eq!(after, total - 2, "deleted records are not counted");
+}

@@ -27,6 +27,7 @@ mod sandbox_salesforce;
 mod support;
 mod sync;
 mod sync_appointments;
+mod sync_completeness;
 mod sync_conflicts;
 mod sync_crm_to_crm;
 mod sync_deals;

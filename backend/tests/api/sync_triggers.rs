@@ -11,7 +11,7 @@ use tandem::connectors::hubspot::HubSpotConnector;
 use tandem::connectors::{Connector, ObjectKind, Record};
 use tandem::repo::{now_ms, pipelines};
 use tandem_shared::api::pipelines::{Pipeline, PipelineStatus};
-use tandem_shared::api::runs::{HeldDelete, HeldDeleteStatus, RunTrigger};
+use tandem_shared::api::runs::{HeldDelete, HeldDeleteStatus, RunStatus, RunTrigger};
 
 use crate::db_tests;
 use crate::helpers::{Backend, TestApp, crm_records, expect_json, spawn_app};
@@ -182,20 +182,21 @@ async fn polls_and_reconciliations_run_on_schedule_and_mass_deletes_wait_for_app
         "{held:?}"
     );
 
-    // The daily reconciliation reads everything again: nothing changed, nothing written.
+    // The daily reconciliation compares HubSpot's counts with what was read: nothing missed,
+    // nothing written.
     tick(&app, &pipeline, true).await;
     let reconciliation = t.last_run(&pipeline).await;
     assert_eq!(reconciliation.trigger, RunTrigger::Reconciliation, "{reconciliation:?}");
+    assert_eq!(reconciliation.status, RunStatus::Succeeded, "{reconciliation:?}");
     assert_eq!(
         reconciliation.counts.created + reconciliation.counts.updated,
         0,
         "{reconciliation:?}"
     );
-    // Every live contact compared again (a page's last timestamp may be read twice).
-    assert!(
-        reconciliation.counts.unchanged as usize >= ids.len() - 7,
-        "{reconciliation:?}"
-    );
+    let report = reconciliation.reconciliation.as_ref().expect("its report");
+    assert!(report.proven(), "{report:?}");
+    // HubSpot's live contacts: all but the six archived (whether the app kept its copy or not).
+    assert_eq!(report.sides[0].crm_count as usize, ids.len() - 6, "{report:?}");
     let stored = pipelines::get(app.state.db.pool(), t.tenant.id, pipeline.id)
         .await
         .unwrap()

@@ -18,6 +18,7 @@ pub mod not_found;
 pub mod pipeline;
 pub mod pipeline_settings;
 pub mod pipelines;
+pub mod reconciliation;
 pub mod support;
 pub mod tenant;
 pub mod tenants;

@@ -19,6 +19,7 @@ use wasm_bindgen::closure::Closure;
 use super::duplicate_candidates::DuplicateCandidates;
 use super::pipeline_settings::PipelineSettingsForm;
 use super::pipelines::{endpoint_label, object_label, route_label, status_label};
+use super::reconciliation::{self, LastReconciliation};
 use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure};
 use crate::components::{EmptyState, ErrorBanner, Loading, browser_now, format_time, relative_time};
@@ -219,6 +220,7 @@ pub fn PipelinePage() -> impl IntoView {
                                 {status_label(p.status)}
                             </span>
                         </p>
+                        {p.last_reconciliation.clone().map(|last| view! { <LastReconciliation last=last /> })}
                     </div>
                 }
                 .into_any()
@@ -312,6 +314,9 @@ pub fn PipelinePage() -> impl IntoView {
                                             <span class=format!("badge run-{}", run.status.as_str())>{run.status.as_str()}</span>
                                             {progress}
                                             {run.error.clone().map(|e| view! { <p class="field-error small">{e}</p> })}
+                                            {run.reconciliation.as_ref().map(|report| view! {
+                                                <p class="small muted" data-testid="run-reconciliation">{reconciliation::sentence(report)}</p>
+                                            })}
                                         </td>
                                         <td data-label="Created" data-testid="count-created">{run.counts.created}</td>
                                         <td data-label="Updated">{run.counts.updated}</td>

@@ -14,7 +14,8 @@ pub struct Alert {
     pub id: AlertId,
     pub pipeline_id: Option<PipelineId>,
     /// `retries_exhausted`, `failure_rate`, `needs_reauth`, `schema_drift`, `duplicates`,
-    /// `held_deletes`.
+    /// `held_deletes`, `read_incomplete` (a run could not prove it read every change),
+    /// `reconciliation_repaired` (the daily reconciliation found and delivered missed changes).
     pub kind: String,
     pub message: String,
     pub detail: Value,

@@ -388,6 +388,9 @@ pub struct Pipeline {
     pub reverse_mapping: Option<MappingVersion>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The last reconciliation's outcome: whether every CRM record was provably read.
+    #[serde(default)]
+    pub last_reconciliation: Option<crate::api::runs::ReconciliationSummary>,
 }
 
 /// Creates a pipeline. Mappings left out start from Tandem's suggested mapping for the CRM and

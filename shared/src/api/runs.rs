@@ -60,6 +60,10 @@ pub enum RunStatus {
     Failed,
     /// The process stopped mid-run; the next run went on from the last saved cursor.
     Interrupted,
+    /// The run ended without proof that it read every change (the CRM's pages stopped moving
+    /// the read on, or a reconciliation found gaps it could not repair); `error` says why. The
+    /// next run reads on from where this one stood.
+    Incomplete,
 }
 
 impl RunStatus {
@@ -69,6 +73,7 @@ impl RunStatus {
             RunStatus::Succeeded => "succeeded",
             RunStatus::Failed => "failed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Incomplete => "incomplete",
         }
     }
 
@@ -78,6 +83,7 @@ impl RunStatus {
             RunStatus::Succeeded,
             RunStatus::Failed,
             RunStatus::Interrupted,
+            RunStatus::Incomplete,
         ]
         .into_iter()
         .find(|t| t.as_str() == s)
@@ -129,6 +135,83 @@ pub struct Run {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<i64>,
+    /// Reconciliation runs: what the comparison with each CRM found, and what it repaired.
+    #[serde(default)]
+    pub reconciliation: Option<Reconciliation>,
+}
+
+/// A reconciliation's outcome: whether Tandem has provably read every record of each CRM side.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Reconciliation {
+    pub sides: Vec<SideReconciliation>,
+}
+
+impl Reconciliation {
+    /// Every side proven complete (after repairs, where there were any).
+    pub fn proven(&self) -> bool {
+        !self.sides.is_empty() && self.sides.iter().all(|s| s.outcome != ReconciliationOutcome::Unproven)
+    }
+}
+
+/// A pipeline's last reconciliation, on the pipeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReconciliationSummary {
+    pub run_id: RunId,
+    pub finished_at: DateTime<Utc>,
+    pub reconciliation: Reconciliation,
+}
+
+/// What a reconciliation found on one CRM side of a pipeline. It compares how many live records
+/// the CRM holds with how many Tandem has read, range of modification times by range, re-reads
+/// the ranges whose counts differ (delivering what had been missed, noting deletions never seen)
+/// and compares the totals again.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SideReconciliation {
+    /// `source` or `target`.
+    pub side: String,
+    /// The CRM's name (HubSpot, Salesforce…).
+    pub provider: String,
+    /// Live records the CRM holds, at the final comparison.
+    pub crm_count: u64,
+    /// Live records Tandem had read, before the comparison and after its repairs.
+    pub seen_before: u64,
+    pub seen_after: u64,
+    /// Ranges of modification times whose counts were compared, and of those re-read.
+    pub ranges_compared: u32,
+    pub ranges_reread: u32,
+    /// Records found unread (or read at an older version) by the re-reads: delivered now.
+    pub recovered: u64,
+    /// Records Tandem knew as live that the CRM no longer has: handled as deletions now.
+    pub deletions_found: u64,
+    pub outcome: ReconciliationOutcome,
+    /// Why it is unproven, in words.
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReconciliationOutcome {
+    /// The counts matched in every range: nothing had been missed.
+    #[default]
+    Proven,
+    /// Some ranges differed; re-reading them repaired the gaps, and the counts now match.
+    Repaired,
+    /// The counts still differ (or the CRM cannot count): the run ends `incomplete`.
+    Unproven,
+}
+
+impl ReconciliationOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReconciliationOutcome::Proven => "proven",
+            ReconciliationOutcome::Repaired => "repaired",
+            ReconciliationOutcome::Unproven => "unproven",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,10 +1,9 @@
 //! HubSpot CRM v3 (crm-apis.md §2; official-clients.md §1).
 //!
-//! Changes are read with the search API, which sorts by one property only and stops at 10,000
-//! results. So every page is a fresh search from the cursor — `(modified = t AND id > i) OR
-//! modified > t` — never a deep offset, and the cursor only moves past timestamps whose records
-//! were all seen. A page filled by a single timestamp is walked by id instead.
+//! Changes are read with the search API (`changes`); archived records, which search never
+//! returns, from the archived list (`deletions`).
 
+pub mod changes;
 mod errors;
 pub mod webhook;
 
@@ -26,13 +25,13 @@ use super::{
     AccountIdentity, ChangeCursor, ChangePage, Connector, ConnectorError, Credential, FieldMeta, FieldType, Fields,
     ObjectKind, ObjectMeta, PicklistOption, Record, WriteResults, Written,
 };
+use changes::SEARCH_MAX;
 
 const BATCH_MAX: usize = 100;
-const SEARCH_MAX: usize = 200;
 /// Inputs of one v4 association batch read.
 const ASSOCIATIONS_MAX: usize = 1_000;
-/// How far before the cursor archived records are looked for: archiving and the last read
-/// change can be stamped out of order by a few moments.
+/// How far before the last check archived records are looked for: the archived list can show a
+/// record a few moments after its archive time.
 const ARCHIVE_LOOKBACK_MS: i64 = 60_000;
 /// HubSpot's default association type from a line item to its deal.
 const LINE_ITEM_TO_DEAL: u32 = 20;
@@ -112,7 +111,12 @@ fn with_cursor_fields(kind: ObjectKind, fields: &[String]) -> Vec<String> {
     all
 }
 
+/// A HubSpot id as the number it is; the empty id of a cursor (before every record at its time)
+/// as 0, below every id HubSpot gives.
 fn id_number(id: &str) -> Result<u64, ConnectorError> {
+    if id.is_empty() {
+        return Ok(0);
+    }
     id.parse()
         .map_err(|_| ConnectorError::protocol(format!("HubSpot ids are numbers, not {id:?}")))
 }
@@ -652,90 +656,58 @@ impl Connector for HubSpotConnector {
         fields: &[String],
         page_size: usize,
     ) -> Result<ChangePage, ConnectorError> {
-        let limit = page_size.clamp(1, SEARCH_MAX);
-        let modified = modified_property(kind);
         let properties = with_cursor_fields(kind, fields);
-        let after_cursor = match since {
-            None => json!([]),
-            Some(cursor) => {
-                let at = cursor.modified_at.timestamp_millis().to_string();
-                json!([
-                    {"filters": [
-                        {"propertyName": modified, "operator": "EQ", "value": at},
-                        {"propertyName": "hs_object_id", "operator": "GT", "value": id_number(&cursor.id)?.to_string()},
-                    ]},
-                    {"filters": [{"propertyName": modified, "operator": "GT", "value": at}]},
-                ])
-            }
+        changes::read(
+            |body| self.search(credential, kind, body),
+            kind,
+            since,
+            &properties,
+            page_size,
+        )
+        .await
+    }
+
+    async fn count(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Option<u64>, ConnectorError> {
+        let modified = modified_property(kind);
+        let mut filters = Vec::new();
+        if let Some(from) = from {
+            filters.push(
+                json!({"propertyName": modified, "operator": "GTE", "value": from.timestamp_millis().to_string()}),
+            );
+        }
+        if let Some(to) = to {
+            filters
+                .push(json!({"propertyName": modified, "operator": "LT", "value": to.timestamp_millis().to_string()}));
+        }
+        let groups = if filters.is_empty() {
+            json!([])
+        } else {
+            json!([{ "filters": filters }])
         };
-        let body = json!({
-            "filterGroups": after_cursor,
-            "sorts": [{"propertyName": modified, "direction": "ASCENDING"}],
-            "properties": properties,
-            "limit": limit,
-        });
-        let mut records = self.search(credential, kind, body).await?;
-        let key = |r: &Record| (r.modified_at, r.id.parse::<u64>().unwrap_or(0));
-        if records.len() < limit {
-            let cursor = records.iter().max_by_key(|r| key(r)).map(|r| ChangeCursor {
-                modified_at: r.modified_at,
-                id: r.id.clone(),
-            });
-            // Caught up: add what was archived meanwhile, which search never returns.
-            if let Some(since) = since {
-                let after = since.modified_at - chrono::Duration::milliseconds(ARCHIVE_LOOKBACK_MS);
-                records.extend(self.archived_since(credential, kind, after).await?);
-            }
-            return Ok(ChangePage {
-                cursor: cursor.or_else(|| since.cloned()),
-                records,
-                more: false,
-            });
-        }
-        let last = records.last().map(|r| r.modified_at);
-        let first = records.first().map(|r| r.modified_at);
-        if first == last {
-            // One timestamp fills the page: walk it by id, which orders it completely.
-            let at = first.unwrap_or_default();
-            let after_id = match since {
-                Some(cursor) if cursor.modified_at == at => id_number(&cursor.id)?,
-                _ => 0,
-            };
-            let body = json!({
-                "filterGroups": [{"filters": [
-                    {"propertyName": modified, "operator": "EQ", "value": at.timestamp_millis().to_string()},
-                    {"propertyName": "hs_object_id", "operator": "GT", "value": after_id.to_string()},
-                ]}],
-                "sorts": [{"propertyName": "hs_object_id", "direction": "ASCENDING"}],
-                "properties": properties,
-                "limit": limit,
-            });
-            records = self.search(credential, kind, body).await?;
-            let cursor = records.last().map(|r| ChangeCursor {
-                modified_at: at,
-                id: r.id.clone(),
-            });
-            return Ok(ChangePage {
-                cursor: cursor.or_else(|| since.cloned()),
-                records,
-                more: true,
-            });
-        }
-        // The last timestamp may go on past this page: move the cursor only over the complete
-        // ones. Its records are read again next time, and recognised by their content.
-        let complete = records
-            .iter()
-            .filter(|r| Some(r.modified_at) != last)
-            .max_by_key(|r| key(r));
-        let cursor = complete.map(|r| ChangeCursor {
-            modified_at: r.modified_at,
-            id: r.id.clone(),
-        });
-        Ok(ChangePage {
-            cursor,
-            records,
-            more: true,
-        })
+        // One result is the least a search returns; `total` counts them all.
+        let body = json!({ "filterGroups": groups, "properties": ["hs_object_id"], "limit": 1 });
+        let path = format!("/crm/v3/objects/{}/search", object_name(kind));
+        let (_, json) = self.call(credential, Method::POST, &path, &[], Some(&body)).await?;
+        json.get("total")
+            .and_then(Value::as_u64)
+            .map(Some)
+            .ok_or_else(|| ConnectorError::protocol("search answered without a total"))
+    }
+
+    async fn deletions(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let after = since - chrono::Duration::milliseconds(ARCHIVE_LOOKBACK_MS);
+        self.archived_since(credential, kind, after).await
     }
 
     async fn create(

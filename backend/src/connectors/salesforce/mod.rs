@@ -456,6 +456,13 @@ impl Connector for SalesforceConnector {
         let limit = page_size.clamp(1, QUERY_MAX);
         let filter = match since {
             None => String::new(),
+            // The start of a time (no id yet): `Id > ''` is not valid SOQL.
+            Some(cursor) if cursor.id.is_empty() => {
+                format!(
+                    " WHERE SystemModstamp >= {}",
+                    cursor.modified_at.format("%Y-%m-%dT%H:%M:%SZ")
+                )
+            }
             Some(cursor) => {
                 // SystemModstamp has whole seconds in Salesforce, so a literal to the second is exact.
                 let at = cursor.modified_at.format("%Y-%m-%dT%H:%M:%SZ");
@@ -480,16 +487,44 @@ impl Connector for SalesforceConnector {
             .iter()
             .map(to_record)
             .collect::<Result<Vec<_>, _>>()?;
-        let cursor = records.last().map(|r| ChangeCursor {
-            modified_at: r.modified_at,
-            id: r.id.clone(),
-        });
+        let cursor = records.last().map(ChangeCursor::of);
         let more = records.len() == limit;
         Ok(ChangePage {
             cursor: cursor.or_else(|| since.cloned()),
             records,
             more,
         })
+    }
+
+    async fn count(
+        &self,
+        credential: &Credential,
+        kind: ObjectKind,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+    ) -> Result<Option<u64>, ConnectorError> {
+        // SystemModstamp has whole seconds; so do the bounds a reconciliation cuts at.
+        let mut conditions = Vec::new();
+        if let Some(from) = from {
+            conditions.push(format!("SystemModstamp >= {}", from.format("%Y-%m-%dT%H:%M:%SZ")));
+        }
+        if let Some(to) = to {
+            conditions.push(format!("SystemModstamp < {}", to.format("%Y-%m-%dT%H:%M:%SZ")));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
+        // `query`, not `queryAll`: live records only.
+        let soql = format!("SELECT COUNT() FROM {}{filter}", object_name(kind));
+        let (_, json) = self
+            .call(credential, Method::GET, &Self::data("/query"), &[("q", soql)], None)
+            .await?;
+        json.get("totalSize")
+            .and_then(Value::as_u64)
+            .map(Some)
+            .ok_or_else(|| ConnectorError::protocol("a count answered without totalSize"))
     }
 
     async fn create(
