@@ -245,8 +245,12 @@ pub struct SyncSettings {
     pub page_size: usize,
     /// How long one slice of a run may take before other tenants get their turn.
     pub slice_ms: u64,
-    /// How far each run re-reads behind a CRM cursor.
+    /// How late a CRM may show a change (its search index's lag, its clock's granularity): each
+    /// run reads again what changed from this long before the last run began.
     pub lookback_ms: u64,
+    /// CRM sides with at most this many records are read again whole by the daily
+    /// reconciliation (every record's version compared); larger ones by counts per range.
+    pub reconcile_read_whole_up_to: u64,
     /// Attempts per CRM call within a run, and the backoff between them.
     pub retry_attempts: usize,
     pub retry_first_delay_ms: u64,
@@ -270,6 +274,7 @@ impl Default for SyncSettings {
             page_size: 200,
             slice_ms: 20_000,
             lookback_ms: 5_000,
+            reconcile_read_whole_up_to: 50_000,
             retry_attempts: 6,
             retry_first_delay_ms: 250,
             retry_max_delay_ms: 30_000,
@@ -292,6 +297,7 @@ impl SyncSettings {
                 max_delay: Duration::from_millis(self.retry_max_delay_ms.max(self.retry_first_delay_ms)),
             },
             lookback: Duration::from_millis(self.lookback_ms),
+            reconcile_read_whole_up_to: self.reconcile_read_whole_up_to,
             schema_check_every: Duration::from_secs(self.schema_check_minutes * 60),
         }
     }

@@ -70,13 +70,12 @@ impl TryFrom<RunRow> for Run {
             started_at: to_datetime(row.started_at),
             finished_at: row.finished_at.map(to_datetime),
             duration_ms: row.finished_at.map(|f| f - row.started_at),
-            // While a reconciliation runs the column holds its progress, not a report.
+            // While a reconciliation runs the column holds its progress, not a report (and still
+            // does on a run that was interrupted): only a report reads as one.
             reconciliation: row
                 .reconciliation
                 .filter(|_| row.finished_at.is_some())
-                .map(|r| serde_json::from_str(&r))
-                .transpose()
-                .map_err(|e| RepoError::Corrupt(format!("run reconciliation: {e}")))?,
+                .and_then(|r| serde_json::from_str(&r).ok()),
         })
     }
 }
@@ -166,7 +165,8 @@ pub async fn last_reconciliation<'c>(
 ) -> Result<Option<Run>, RepoError> {
     let sql = format!(
         "SELECT {RUN_COLUMNS} FROM sync_runs WHERE tenant_id = $1 AND pipeline_id = $2 \
-         AND trigger_kind = 'reconciliation' AND finished_at IS NOT NULL AND reconciliation IS NOT NULL \
+         AND trigger_kind = 'reconciliation' AND status IN ('succeeded', 'incomplete') \
+         AND finished_at IS NOT NULL AND reconciliation IS NOT NULL \
          ORDER BY started_at DESC, id DESC LIMIT 1"
     );
     let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))

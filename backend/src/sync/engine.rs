@@ -48,8 +48,11 @@ pub struct EngineConfig {
     /// How long one job slice may run before it hands over.
     pub slice: Duration,
     pub retry: RetryPolicy,
-    /// How far a run re-reads behind a CRM cursor (search indexes lag writes by seconds).
+    /// How late a CRM may show a change (search indexes lag writes by seconds; coarse clocks):
+    /// each run reads again what changed from this long before the last run began.
     pub lookback: Duration,
+    /// CRM sides with at most this many records are read again whole by a reconciliation.
+    pub reconcile_read_whole_up_to: u64,
     /// How often a pipeline's mappings are checked against its CRMs' live fields (schema drift),
     /// at the start of a run.
     pub schema_check_every: Duration,
@@ -62,6 +65,7 @@ impl Default for EngineConfig {
             slice: Duration::from_secs(20),
             retry: RetryPolicy::default(),
             lookback: Duration::from_secs(5),
+            reconcile_read_whole_up_to: 50_000,
             schema_check_every: Duration::from_secs(3600),
         }
     }
@@ -274,7 +278,10 @@ impl SyncEngine {
                 }
             }
         }
-        if run.trigger == RunTrigger::Reconciliation && unproven.is_empty() {
+        // A reconciliation checks what runs read of CRMs (the app's side is read by its change
+        // numbers, which leave no gap); a pipeline that reads no CRM has nothing more to check.
+        let reads_a_crm = flows.iter().any(|f| plan.side(f.from_side()).crm().is_some());
+        if run.trigger == RunTrigger::Reconciliation && reads_a_crm && unproven.is_empty() {
             match self.reconcile(plan, run, &flows, deadline).await? {
                 Reconciled::OutOfTime => {
                     tracing::info!("the reconciliation goes on in a next slice");

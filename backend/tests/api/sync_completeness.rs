@@ -22,6 +22,7 @@ db_tests!(
     more_than_a_page_changed_at_once_arrives_run_after_run,
     changes_and_deletions_made_while_a_run_reads_all_arrive,
     a_reconciliation_proves_every_record_read_and_repairs_what_was_missed,
+    a_small_accounts_reconciliation_reads_every_version_again,
     a_reconciliation_that_cannot_prove_completeness_says_so,
     a_salesforce_reconciliation_counts_with_soql,
     the_change_feed_pages_through_changes_written_while_it_is_read,
@@ -348,8 +349,14 @@ fn put_contact(app: &TestApp, t: &Synced, name: &str, modified: Option<chrono::D
     })
 }
 
+/// The counts-by-range comparison of large accounts (made the rule here for 3,000 contacts).
 async fn a_reconciliation_proves_every_record_read_and_repairs_what_was_missed(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = spawn_app_with(backend, |settings| {
+        settings.sync.lookback_ms = 5_000;
+        settings.sync.slice_ms = 500;
+        settings.sync.reconcile_read_whole_up_to = 0;
+    })
+    .await;
     let (t, pipeline) = hubspot_to_app(&app, "Acme Reconciled").await;
     t.sandbox
         .control(
@@ -384,6 +391,7 @@ async fn a_reconciliation_proves_every_record_read_and_repairs_what_was_missed(b
         "{report:?}"
     );
     assert_eq!(side.provider, "HubSpot");
+    assert!(!side.read_whole);
     assert!(side.ranges_compared >= 8, "{report:?}");
     assert!(
         proven.api_calls <= 40,
@@ -454,7 +462,12 @@ async fn a_reconciliation_proves_every_record_read_and_repairs_what_was_missed(b
 }
 
 async fn a_reconciliation_that_cannot_prove_completeness_says_so(backend: Backend) {
-    let app = spawn(backend).await;
+    // By counts (a whole read would find this record through its unfiltered first page).
+    let app = spawn_app_with(backend, |settings| {
+        settings.sync.lookback_ms = 5_000;
+        settings.sync.reconcile_read_whole_up_to = 0;
+    })
+    .await;
     let (t, pipeline) = hubspot_to_app(&app, "Acme Unproven").await;
     app.run_jobs().await;
     // A contact without a modification time: HubSpot counts it, but no changed-since read can
@@ -673,4 +686,55 @@ async fn app_pushes_made_while_a_run_reads_all_reach_hubspot(backend: Backend) {
         "every change"
     );
     assert_eq!(names.iter().filter(|n| n.as_str() == "New").count(), 600);
+}
+
+/// Small accounts are read again whole: a change shown late inside a range leaves the counts
+/// equal, and only reading the records finds it.
+async fn a_small_accounts_reconciliation_reads_every_version_again(backend: Backend) {
+    let app = spawn(backend).await;
+    let (t, pipeline) = hubspot_to_app(&app, "Acme Versions").await;
+    t.sandbox
+        .control(
+            "POST",
+            &format!("/hubspot/accounts/{}/generate", t.account),
+            json!({ "contacts": 1_000 }),
+        )
+        .await;
+    app.run_jobs().await;
+    // A contact changed, stamped a moment after the version read, long behind every cursor (an
+    // index that showed the change an hour late): counts cannot tell.
+    let changed = hubspot_view(&t).await.into_keys().nth(300).unwrap();
+    let sandbox = app.state.sandbox.as_ref().unwrap();
+    sandbox.hubspot.with_account(&t.account, |account| {
+        use tandem_sandbox::hubspot::ObjectType;
+        let id: u64 = changed.parse().unwrap();
+        let mut record = account.records(ObjectType::Contacts)[&id].clone();
+        let later = record.updated_at + chrono::Duration::milliseconds(1);
+        record.updated_at = later;
+        record.properties.insert("firstname".into(), "Shown late".into());
+        record
+            .properties
+            .insert("lastmodifieddate".into(), tandem_sandbox::clock::iso(later));
+        account.put_record(ObjectType::Contacts, record);
+    });
+    t.run_now(&pipeline).await;
+    app.run_jobs().await;
+    assert_ne!(
+        app_view(&t).await.get(&changed),
+        Some(&Some("Shown late".to_string())),
+        "a poll cannot see it"
+    );
+
+    let run = reconcile(&app, &t, &pipeline).await;
+    assert_eq!(run.status, RunStatus::Succeeded, "{run:?}");
+    let side = run.reconciliation.clone().unwrap().sides.remove(0);
+    assert!(side.read_whole, "{side:?}");
+    assert_eq!(
+        (side.outcome, side.recovered, side.deletions_found, side.crm_count),
+        (tandem_shared::api::runs::ReconciliationOutcome::Repaired, 1, 0, 1_024),
+        "{side:?}"
+    );
+    assert_eq!(run.counts.updated, 1, "{run:?}");
+    assert_eq!(app_view(&t).await.get(&changed), Some(&Some("Shown late".to_string())));
+    assert_same(&t, &run).await;
 }

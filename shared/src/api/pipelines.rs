@@ -445,8 +445,8 @@ pub struct SaveMappingRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RunPipelineRequest {
-    /// Compare both sides in full (finds deletions and anything a poll missed) instead of reading
-    /// changes since the cursor.
+    /// A reconciliation: after reading the changes, compare each CRM's counts with what was read
+    /// and re-read what differs (finds what a poll missed, deletions included).
     #[serde(default)]
     pub reconcile: bool,
 }

@@ -182,6 +182,11 @@ pub struct SideReconciliation {
     /// Ranges of modification times whose counts were compared, and of those re-read.
     pub ranges_compared: u32,
     pub ranges_reread: u32,
+    /// Every record was read again and its version compared (sides of up to 50,000 records);
+    /// otherwise counts were compared, which show every record never read and every deletion
+    /// never seen, and only ranges that differ were read again.
+    #[serde(default)]
+    pub read_whole: bool,
     /// Records found unread (or read at an older version) by the re-reads: delivered now.
     pub recovered: u64,
     /// Records Tandem knew as live that the CRM no longer has: handled as deletions now.
@@ -195,10 +200,10 @@ pub struct SideReconciliation {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReconciliationOutcome {
-    /// The counts matched in every range: nothing had been missed.
+    /// Nothing had been missed.
     #[default]
     Proven,
-    /// Some ranges differed; re-reading them repaired the gaps, and the counts now match.
+    /// Changes or deletions had been missed; they are delivered now, and the counts match.
     Repaired,
     /// The counts still differ (or the CRM cannot count): the run ends `incomplete`.
     Unproven,
