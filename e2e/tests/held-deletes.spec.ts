@@ -14,7 +14,7 @@ import {
 // Held deletions, in the browser: contacts flow from HubSpot to the app with deletions passed on,
 // but never more than three at once without asking. Someone deletes five contacts in HubSpot; the
 // next run holds them; on the pipeline's page an admin approves one (the app's copy is deleted)
-// and rejects the rest (the app keeps them).
+// and rejects the rest (the app keeps them), then reconciles: nothing was missed.
 
 const TENANT = { name: 'Held Works', slug: 'held-works' };
 const ACCOUNT = `${TENANT.slug}-sandbox`;
@@ -82,4 +82,16 @@ test('mass deletions wait for approval: approve one, reject the rest', async ({ 
   await page.getByTestId('nav-audit').click();
   await expect(page.locator('[data-testid="audit-row"][data-action="held_deletes.approved"]')).toHaveCount(1);
   await expect(page.locator('[data-testid="audit-row"][data-action="held_deletes.rejected"]')).toHaveCount(1);
+
+  // Proof that nothing was missed: a reconciliation started from the pipeline's page compares
+  // HubSpot's counts with what was read; its outcome shows on the page and on its run.
+  await page.goto(`/t/${tenant.id}/pipelines/${pipeline.id}`);
+  await page.getByTestId('reconcile-now').click();
+  await expect(page.getByTestId('reconcile-started')).toBeVisible();
+  const reconciled = page.getByTestId('last-reconciliation');
+  await expect(reconciled).toHaveAttribute('data-proven', 'true', { timeout: 30_000 });
+  await expect(reconciled).toContainText(/HubSpot holds \d+ records; every one was read\./);
+  await expect(page.locator('[data-testid="run-row"][data-status="succeeded"]').first().getByTestId('run-reconciliation'))
+    .toContainText('every one was read');
+  await shot(page, 'reconciliation');
 });

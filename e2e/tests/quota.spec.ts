@@ -55,13 +55,21 @@ test('an initial sync spread over a daily quota: waiting, then going on when the
   await expect(card.getByTestId('limits-rate-error')).toContainText('Requests a second: 5000 is not above 0');
   await expect(card.getByTestId('limits-daily-error')).toBeEmpty();
   await card.getByLabel('Requests a second').fill('');
+  // HubSpot limits its search API apart (changes are read through it): its own field.
+  const searches = card.getByLabel('Searches a second');
+  await expect(searches).toHaveAttribute('placeholder', '5');
+  await searches.fill('fast');
+  await card.getByTestId('save-limits').click();
+  await expect(card.getByTestId('limits-search-error')).toHaveText('Searches a second: “fast” is not a number');
+  await searches.fill('20');
   await card.getByTestId('save-limits').click();
   await expect(card.getByTestId('limits-saved')).toHaveText(
-    'Saved: syncs now keep to 11 requests a second and 6 calls a day.',
+    'Saved: syncs now keep to 11 requests a second (20 searches a second) and 6 calls a day.',
   );
   await expect(card.getByTestId('api-budget')).toContainText('0 of 6 calls');
+  await expect(card.getByTestId('api-budget')).toContainText('20 searches a second');
   await expect(card.getByTestId('api-budget-source')).toContainText(
-    "Set for this connection (HubSpot's defaults: 11 a second, 650,000 a day).",
+    "Set for this connection (HubSpot's defaults: 11 a second, 650,000 a day, 5 searches a second).",
   );
   // From the top: the sticky top bar would land mid-picture otherwise.
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -111,7 +119,7 @@ test('an initial sync spread over a daily quota: waiting, then going on when the
   await otherCard.getByText('API limits').click();
   await otherCard.getByTestId('default-limits').click();
   await expect(otherCard.getByTestId('limits-saved')).toHaveText(
-    'Saved: syncs now keep to 11 requests a second and 650,000 calls a day.',
+    'Saved: syncs now keep to 11 requests a second (5 searches a second) and 650,000 calls a day.',
   );
   await expect(otherCard.getByTestId('api-budget-source')).toHaveText("HubSpot's defaults.");
   await other.close();

@@ -55,6 +55,19 @@ pub async fn run_now(tenant_id: TenantId, id: PipelineId) -> Result<(), ApiFailu
     Ok(())
 }
 
+/// Starts a reconciliation now (answers 202 without a body).
+pub async fn reconcile_now(tenant_id: TenantId, id: PipelineId) -> Result<(), ApiFailure> {
+    let path = url(&format!("/tenants/{tenant_id}/pipelines/{id}/run"));
+    send(
+        Method::Post,
+        &path,
+        Some(&RunPipelineRequest { reconcile: true }),
+        On401::EndSession,
+    )
+    .await?;
+    Ok(())
+}
+
 /// The pipeline's runs, newest first.
 pub async fn runs(tenant_id: TenantId, id: PipelineId) -> Result<Vec<Run>, ApiFailure> {
     get(&format!("/tenants/{tenant_id}/pipelines/{id}/runs?limit=50")).await

@@ -221,6 +221,7 @@ pub fn PipelinePage() -> impl IntoView {
                             </span>
                         </p>
                         {p.last_reconciliation.clone().map(|last| view! { <LastReconciliation last=last /> })}
+                        {reads_a_crm(&p).then(|| view! { <ReconcileNow pipeline_id=p.id /> })}
                     </div>
                 }
                 .into_any()
@@ -367,6 +368,55 @@ pub fn PipelinePage() -> impl IntoView {
                     .map(|p| view! { <PipelineSettingsForm pipeline=p on_saved=Callback::new(move |_| pipeline.refetch()) /> })
             }}
         </div>
+    }
+}
+
+/// Whether a run of the pipeline reads a CRM (what a reconciliation checks).
+fn reads_a_crm(p: &tandem_shared::api::pipelines::Pipeline) -> bool {
+    use tandem_shared::api::pipelines::{Endpoint, SyncDirection};
+    matches!(p.source, Endpoint::Connection { .. })
+        || (p.direction == SyncDirection::TwoWay && matches!(p.target, Endpoint::Connection { .. }))
+}
+
+/// Starts a reconciliation now, for people who want the proof before the daily one.
+#[component]
+fn ReconcileNow(pipeline_id: PipelineId) -> impl IntoView {
+    let tenant = use_tenant();
+    let busy = RwSignal::new(false);
+    let started = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiFailure>);
+    let start = move |_| {
+        busy.set(true);
+        error.set(None);
+        let tenant_id = tenant.id.get_untracked();
+        spawn_local(async move {
+            match api::sync::reconcile_now(tenant_id, pipeline_id).await {
+                Ok(()) => started.set(true),
+                Err(failure) => error.set(Some(failure)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <Show when=move || tenant.can_write.get()>
+            <p class="button-row">
+                <button
+                    type="button"
+                    class="button secondary small"
+                    data-testid="reconcile-now"
+                    disabled=move || busy.get()
+                    on:click=start
+                >
+                    "Reconcile now"
+                </button>
+                <Show when=move || started.get()>
+                    <span class="small" role="status" data-testid="reconcile-started">
+                        "Reconciliation started: its outcome shows here when it ends."
+                    </span>
+                </Show>
+            </p>
+            {move || error.get().map(|failure| view! { <ErrorBanner title="Could not start it" failure=failure /> })}
+        </Show>
     }
 }
 
