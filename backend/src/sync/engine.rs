@@ -549,11 +549,10 @@ impl SyncEngine {
         // sets the pace (SYNC-DESIGN, "keep the pipe full").
         let mut ahead: Option<ReadPage> = None;
         loop {
-            if Instant::now() >= deadline {
-                return Ok(PassEnd::OutOfTime);
-            }
+            // A page already read is processed even past the deadline: its call is spent.
             let (records, cursor, more) = match ahead.take() {
                 Some(page) => page,
+                None if Instant::now() >= deadline => return Ok(PassEnd::OutOfTime),
                 None => self.read_page(plan, flow, pass.position()).await?,
             };
             let step = pass.advance(cursor, more);
@@ -579,7 +578,12 @@ impl SyncEngine {
                 }
                 Step::Stalled(_) => {
                     let side = match plan.side(from) {
-                        SideHandle::Crm(crm) => crm.client.provider().to_string(),
+                        SideHandle::Crm(crm) => {
+                            let id = crm.client.provider();
+                            crate::connectors::catalogue::provider(id)
+                                .map_or(id, |p| p.name)
+                                .to_string()
+                        }
                         SideHandle::App(_) => "the app".to_string(),
                     };
                     return Ok(PassEnd::Stalled(format!(

@@ -38,10 +38,9 @@ async fn spawn(backend: Backend) -> TestApp {
     .await
 }
 
-/// A tenant on HubSpot whose account and connection allow 100 searches a second (the read is
-/// what these tests are about, not the wait), with a pipeline reading contacts into the app.
-async fn hubspot_to_app(app: &TestApp, name: &str) -> (Synced, Pipeline) {
-    let t = Synced::new(app, name, "hubspot").await;
+/// Raises the HubSpot account's limits and the connection's to 100 searches a second: the read
+/// is what these tests are about, not the wait.
+async fn raise_limits(t: &Synced) {
     t.sandbox
         .control(
             "PUT",
@@ -61,6 +60,12 @@ async fn hubspot_to_app(app: &TestApp, name: &str) -> (Synced, Pipeline) {
     .await;
     assert_eq!(raised.limits.search_requests_per_second, Some(100.0));
     assert_eq!(raised.limits.default_search_requests_per_second, Some(5.0));
+}
+
+/// A tenant on HubSpot with raised limits and a pipeline reading contacts into the app.
+async fn hubspot_to_app(app: &TestApp, name: &str) -> (Synced, Pipeline) {
+    let t = Synced::new(app, name, "hubspot").await;
+    raise_limits(&t).await;
     let pipeline = t
         .create_pipeline(json!({
             "name": "Contacts from HubSpot",
@@ -608,23 +613,7 @@ async fn the_change_feed_pages_through_changes_written_while_it_is_read(backend:
 async fn app_pushes_made_while_a_run_reads_all_reach_hubspot(backend: Backend) {
     let app = spawn(backend).await;
     let t = Synced::new(&app, "Acme Pushes", "hubspot").await;
-    t.sandbox
-        .control(
-            "PUT",
-            &format!("/hubspot/accounts/{}/limits", t.account),
-            json!({ "per_window": 0, "window_ms": 10_000, "daily": 0, "search": { "per_window": 100, "window_ms": 1_000 } }),
-        )
-        .await;
-    let _: Connection = expect_json(
-        t.admin
-            .patch(
-                &t.path(&format!("connections/{}", t.connection.id)),
-                &json!({ "requests_per_second": 500, "search_requests_per_second": 100 }),
-            )
-            .await,
-        StatusCode::OK,
-    )
-    .await;
+    raise_limits(&t).await;
     let contact = |i: usize, name: &str| {
         json!({ "external_id": format!("push-{i}"), "data": {
             "first_name": name, "last_name": format!("Pushed{i}"), "email": format!("push{i}@interleaved.example"),
