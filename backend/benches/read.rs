@@ -9,7 +9,9 @@
 //!    in force (searches a second × 200 records a page), API calls per record, and that every
 //!    contact arrived;
 //! 2. then 100 contacts changed in one moment and a run: API calls, seconds, all 100 delivered;
-//! 3. then a reconciliation: calls, seconds, its outcome.
+//! 3. then a reconciliation: calls, seconds, its outcome;
+//! 4. once more for 10,000 spread contacts with the account's and the connection's search rate
+//!    raised to 50 a second: the read's pace follows the limits in force.
 //!
 //! `TANDEM_BENCH_READ_SIZES=10000,100000` chooses the sizes.
 
@@ -50,14 +52,33 @@ async fn run() {
     let server = Server::start(None).await;
     for &size in &sizes {
         for shape in ["spread", "shared"] {
-            read(&server, size, shape).await;
+            read(&server, size, shape, None).await;
         }
     }
+    read(&server, 10_000, "spread", Some(50.0)).await;
 }
 
-async fn read(server: &Server, size: usize, shape: &str) {
-    println!("\n{size} contacts, timestamps {shape}");
-    let tenant = server.tenant(&format!("Bench Read {size} {shape}")).await;
+async fn read(server: &Server, size: usize, shape: &str, searches_per_second: Option<f64>) {
+    let rate = searches_per_second.unwrap_or(SEARCHES_PER_SECOND);
+    println!("\n{size} contacts, timestamps {shape}, {rate} searches a second");
+    let tenant = server.tenant(&format!("Bench Read {size} {shape} {rate}")).await;
+    if let Some(rate) = searches_per_second {
+        server
+            .control(
+                reqwest::Method::PUT,
+                &format!("/hubspot/accounts/{}/limits", tenant.account),
+                json!({ "per_window": 0, "window_ms": 10_000, "daily": 0,
+                        "search": { "per_window": rate as u32, "window_ms": 1_000 } }),
+            )
+            .await;
+        server
+            .admin(
+                reqwest::Method::PATCH,
+                &format!("/api/v1/tenants/{}/connections/{}", tenant.id, tenant.connection_id),
+                json!({ "requests_per_second": 100, "search_requests_per_second": rate }),
+            )
+            .await;
+    }
     server
         .control(
             reqwest::Method::POST,
@@ -91,7 +112,7 @@ async fn read(server: &Server, size: usize, shape: &str) {
         "   first run: {created} contacts in {seconds:.1} s = {:.0} records/s ({:.0} % of the ceiling); \
          {calls} API calls = {:.4} a record",
         created as f64 / seconds,
-        created as f64 / seconds / (SEARCHES_PER_SECOND * PAGE) * 100.0,
+        created as f64 / seconds / (rate * PAGE) * 100.0,
         calls / created as f64
     );
 

@@ -6,8 +6,8 @@
 //! modification times holding about as many records each, and each range's count is compared
 //! with the CRM's own count of live records in it (one call a range). A range whose counts
 //! differ is cut finer while only a few records are amiss in many, and otherwise read again
-//! page by page (every range is, on sides small enough: a change missed inside one range keeps
-//! its counts equal): records found unread (or read at an older version) are processed as any
+//! page by page (sides small enough are read again whole: a change missed inside one range
+//! keeps its counts equal): records found unread (or read at an older version) are processed as any
 //! change; records Tandem holds as live in the range that the re-read did not find are asked
 //! for by id — changed since (processed) or gone (a deletion never seen, processed as one).
 //! Finally the run reads what changed meanwhile and compares the totals; they must match.
@@ -181,13 +181,17 @@ impl SyncEngine {
         if !work.started {
             work.report.seen_before = sync_seen::count(pool, pipeline_id, side, None, None).await?.max(0) as u64;
             work.first = work.report.seen_before == 0;
-            // Small sides are read again whole, range by range, even where the counts match: a
-            // change missed inside one range keeps its counts equal, and only reading the records
-            // shows it (50,000 HubSpot contacts: 250 searches, under a minute at its limit).
-            // Larger ones are compared by counts, which show every record never read and every
-            // deletion never seen.
+            // Small sides are read again whole, once from first record to last, even where the
+            // counts match: a change missed inside one range keeps its counts equal, and only
+            // reading the records shows it (50,000 HubSpot contacts: 250 searches, under a minute
+            // at its limit). Larger ones are compared by counts, range by range, which show every
+            // record never read and every deletion never seen.
             work.report.read_whole = work.report.seen_before <= self.config().reconcile_read_whole_up_to;
-            work.pending = self.ranges(plan, work.flow, Range::ALL, RANGES).await?;
+            work.pending = if work.report.read_whole {
+                vec![Range::ALL]
+            } else {
+                self.ranges(plan, work.flow, Range::ALL, RANGES).await?
+            };
             work.started = true;
         }
         loop {

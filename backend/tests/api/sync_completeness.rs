@@ -719,6 +719,12 @@ async fn a_small_accounts_reconciliation_reads_every_version_again(backend: Back
     let side = run.reconciliation.clone().unwrap().sides.remove(0);
     assert!(side.read_whole, "{side:?}");
     assert_eq!(
+        (side.ranges_compared, side.ranges_reread),
+        (1, 1),
+        "once through: {side:?}"
+    );
+    assert!(run.api_calls <= 20, "a search a page of 200, and a few counts: {run:?}");
+    assert_eq!(
         (side.outcome, side.recovered, side.deletions_found, side.crm_count),
         (tandem_shared::api::runs::ReconciliationOutcome::Repaired, 1, 0, 1_024),
         "{side:?}"

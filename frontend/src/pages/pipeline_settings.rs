@@ -228,7 +228,7 @@ pub fn PipelineSettingsForm(pipeline: Pipeline, on_saved: Callback<()>) -> impl 
                     <legend>"When it runs"</legend>
                     <CheckField id="set-webhooks" label="Run at once on CRM webhooks (where the CRM sends them)" value=form.webhooks disabled=read_only />
                     <TextField id="set-poll" label="Poll every (minutes)" value=form.poll hint="1 to 1440: reads what changed since the last run." disabled=read_only />
-                    <TextField id="set-daily" label="Daily reconciliation at (UTC)" value=form.daily placeholder="03:00" hint="HH:MM; empty for none. Compares everything again." disabled=read_only />
+                    <TextField id="set-daily" label="Daily reconciliation at (UTC)" value=form.daily placeholder="03:00" hint="HH:MM; empty for none. Proves every CRM record was read, and delivers what was missed." disabled=read_only />
                 </fieldset>
                 <fieldset class="grid-form">
                     <legend>"Duplicates and conflicts"</legend>
