@@ -142,6 +142,52 @@ pub async fn set_keys(
     Ok(())
 }
 
+/// Replaces the match keys of several records (none for a deleted one) in three statements
+/// per few hundred records.
+pub async fn set_keys_many(
+    tx: &mut super::Tx,
+    environment_id: EnvironmentId,
+    object: AppObject,
+    records: &[(String, Vec<String>)],
+) -> Result<(), RepoError> {
+    for chunk in records.chunks(200) {
+        let ids: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "DELETE FROM app_record_keys WHERE environment_id = $1 AND object = $2 AND external_id IN ({})",
+            ids.join(", ")
+        );
+        let mut delete = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(environment_id.to_string())
+            .bind(object.as_str());
+        for (external_id, _) in chunk {
+            delete = delete.bind(external_id);
+        }
+        delete.execute(&mut **tx).await?;
+        let pairs: Vec<(&String, &String)> = chunk
+            .iter()
+            .flat_map(|(id, keys)| keys.iter().map(move |k| (id, k)))
+            .collect();
+        for rows in pairs.chunks(200) {
+            let values: Vec<String> = (0..rows.len())
+                .map(|i| format!("($1, $2, ${}, ${})", i * 2 + 3, i * 2 + 4))
+                .collect();
+            let sql = format!(
+                "INSERT INTO app_record_keys (environment_id, object, match_key, external_id) VALUES {} \
+                 ON CONFLICT DO NOTHING",
+                values.join(", ")
+            );
+            let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(environment_id.to_string())
+                .bind(object.as_str());
+            for (external_id, key) in rows {
+                insert = insert.bind(*key).bind(*external_id);
+            }
+            insert.execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
 /// The live records that have any of `keys`: (key, external id) pairs.
 pub async fn find_by_keys<'c>(
     exec: impl Exec<'c>,

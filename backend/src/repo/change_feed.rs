@@ -21,6 +21,46 @@ pub struct NewChange<'a> {
     pub record: &'a Value,
 }
 
+/// Inserts feed entries, a hundred per statement.
+pub async fn insert_many(
+    tx: &mut Tx,
+    tenant_id: TenantId,
+    environment_id: EnvironmentId,
+    changes: &[NewChange<'_>],
+    now_ms: i64,
+) -> Result<(), RepoError> {
+    for chunk in changes.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p: Vec<String> = (1..=11).map(|c| format!("${}", i * 11 + c)).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO change_feed (environment_id, seq, tenant_id, pipeline_id, object, external_id, provider, \
+                                      crm_id, change, record, created_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for change in chunk {
+            query = query
+                .bind(environment_id.to_string())
+                .bind(change.seq)
+                .bind(tenant_id.to_string())
+                .bind(change.pipeline_id.to_string())
+                .bind(change.object.as_str())
+                .bind(change.external_id)
+                .bind(change.provider)
+                .bind(change.crm_id)
+                .bind(change.change.as_str())
+                .bind(change.record.to_string())
+                .bind(now_ms);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 pub async fn insert(
     tx: &mut Tx,
     tenant_id: TenantId,

@@ -346,24 +346,34 @@ pub async fn insert_events(
     events: &[NewEvent],
     now_ms: i64,
 ) -> Result<(), RepoError> {
-    for event in events {
-        sqlx::query(
+    // One statement per hundred events: a page's outcomes in one or two round trips.
+    for chunk in events.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p: Vec<String> = (1..=10).map(|c| format!("${}", i * 10 + c)).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO sync_record_events (id, tenant_id, pipeline_id, run_id, direction, source_id, target_id, \
-                                             outcome, detail, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(new_id().to_string())
-        .bind(tenant_id.to_string())
-        .bind(pipeline_id.to_string())
-        .bind(run_id.to_string())
-        .bind(event.flow.as_str())
-        .bind(&event.source_id)
-        .bind(&event.target_id)
-        .bind(event.outcome.as_str())
-        .bind(event.detail.to_string())
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
+                                             outcome, detail, created_at) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for event in chunk {
+            query = query
+                .bind(new_id().to_string())
+                .bind(tenant_id.to_string())
+                .bind(pipeline_id.to_string())
+                .bind(run_id.to_string())
+                .bind(event.flow.as_str())
+                .bind(event.source_id.clone())
+                .bind(event.target_id.clone())
+                .bind(event.outcome.as_str())
+                .bind(event.detail.to_string())
+                .bind(now_ms);
+        }
+        query.execute(&mut **tx).await?;
     }
     Ok(())
 }

@@ -104,7 +104,10 @@ pub async fn by_ids<'c>(
     Ok(links)
 }
 
-/// Writes links (insert or replace by source id).
+/// Writes links (insert or replace by source id), a hundred per statement. A record can be
+/// re-linked (its twin was deleted and created again): the old pairings of each target id go
+/// first, so that the unique target id never blocks the new one. Within one call the last link
+/// of a source or a target wins, as if they were written one by one.
 pub async fn upsert(
     tx: &mut Tx,
     tenant_id: TenantId,
@@ -112,42 +115,66 @@ pub async fn upsert(
     links: &[Link],
     now_ms: i64,
 ) -> Result<(), RepoError> {
-    for link in links {
-        // A record can be re-linked (its twin was deleted and created again): the old pairing of
-        // the target id goes first, so that the unique target id never blocks the new one.
-        sqlx::query("DELETE FROM sync_links WHERE pipeline_id = $1 AND target_id = $2 AND source_id <> $3")
-            .bind(pipeline_id.to_string())
-            .bind(&link.target_id)
-            .bind(&link.source_id)
-            .execute(&mut **tx)
-            .await?;
-        sqlx::query(
+    let mut kept: Vec<&Link> = Vec::with_capacity(links.len());
+    for (i, link) in links.iter().enumerate() {
+        let superseded = links[i + 1..]
+            .iter()
+            .any(|later| later.source_id == link.source_id || later.target_id == link.target_id);
+        if !superseded {
+            kept.push(link);
+        }
+    }
+    for chunk in kept.chunks(100) {
+        let pairs: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(target_id = ${} AND source_id <> ${})", i * 2 + 2, i * 2 + 3))
+            .collect();
+        let sql = format!(
+            "DELETE FROM sync_links WHERE pipeline_id = $1 AND ({})",
+            pairs.join(" OR ")
+        );
+        let mut delete = sqlx::query(AssertSqlSafe(sql)).bind(pipeline_id.to_string());
+        for link in chunk {
+            delete = delete.bind(&link.target_id).bind(&link.source_id);
+        }
+        delete.execute(&mut **tx).await?;
+
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let p: Vec<String> = (1..=13).map(|c| format!("${}", i * 13 + c)).collect();
+                format!("({}, {})", p.join(", "), p[12])
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO sync_links (tenant_id, pipeline_id, source_id, target_id, forward_hash, reverse_hash, base, \
                                      crm_base, app_version, source_modified_at, target_modified_at, deleted_at, \
                                      created_at, last_synced_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+             VALUES {} \
              ON CONFLICT (pipeline_id, source_id) DO UPDATE SET target_id = excluded.target_id, \
                forward_hash = excluded.forward_hash, reverse_hash = excluded.reverse_hash, base = excluded.base, \
                crm_base = excluded.crm_base, \
                app_version = excluded.app_version, source_modified_at = excluded.source_modified_at, \
                target_modified_at = excluded.target_modified_at, deleted_at = excluded.deleted_at, \
                last_synced_at = excluded.last_synced_at",
-        )
-        .bind(tenant_id.to_string())
-        .bind(pipeline_id.to_string())
-        .bind(&link.source_id)
-        .bind(&link.target_id)
-        .bind(&link.forward_hash)
-        .bind(&link.reverse_hash)
-        .bind(link.base.as_ref().map(Value::to_string))
-        .bind(link.crm_base.as_ref().map(Value::to_string))
-        .bind(link.app_version)
-        .bind(link.source_modified_at)
-        .bind(link.target_modified_at)
-        .bind(link.deleted_at)
-        .bind(now_ms)
-        .execute(&mut **tx)
-        .await?;
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(AssertSqlSafe(sql));
+        for link in chunk {
+            insert = insert
+                .bind(tenant_id.to_string())
+                .bind(pipeline_id.to_string())
+                .bind(&link.source_id)
+                .bind(&link.target_id)
+                .bind(&link.forward_hash)
+                .bind(&link.reverse_hash)
+                .bind(link.base.as_ref().map(Value::to_string))
+                .bind(link.crm_base.as_ref().map(Value::to_string))
+                .bind(link.app_version)
+                .bind(link.source_modified_at)
+                .bind(link.target_modified_at)
+                .bind(link.deleted_at)
+                .bind(now_ms);
+        }
+        insert.execute(&mut **tx).await?;
     }
     Ok(())
 }

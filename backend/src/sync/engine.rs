@@ -39,7 +39,9 @@ use crate::repo::change_feed::{self, NewChange};
 use crate::repo::failed_records::DuplicateChoice;
 use crate::repo::sync_history::{self, StoredHeldDelete};
 use crate::repo::sync_seen::Seen;
-use crate::repo::{Db, RepoError, change_sequences, failed_records, now_ms, pipelines, sync_links, sync_seen};
+use crate::repo::{
+    Db, RepoError, change_sequences, failed_records, now_ms, pipelines, sync_links, sync_seen, webhooks,
+};
 
 #[derive(Clone, Copy, Debug)]
 pub struct EngineConfig {
@@ -826,42 +828,23 @@ impl SyncEngine {
                 change_sequences::take(&mut *tx, environment_id, change_sequences::APP_RECORDS, count).await? - count;
             let mut feed_seq =
                 change_sequences::take(&mut *tx, environment_id, change_feed::STREAM, count).await? - count;
-            for write in std::mem::take(&mut output.app_writes) {
+            // The page's writes, gathered and sent a statement per hundred records.
+            let writes = std::mem::take(&mut output.app_writes);
+            let mut changed: Vec<(&AppWrite, i64, Value)> = Vec::new();
+            let mut keys: Vec<(String, Vec<String>)> = Vec::new();
+            for write in &writes {
                 seq += 1;
-                let version = self.write_app_record(&mut tx, plan, &write, seq, now).await?;
-                if let Some((version, record)) = version {
-                    feed_seq += 1;
-                    let new = NewChange {
-                        seq: feed_seq,
-                        pipeline_id: pipeline.id,
-                        object: pipeline.object,
-                        external_id: &write.external_id,
-                        provider: &write.provider,
-                        crm_id: &write.crm_id,
-                        change: write.change,
-                        record: &record,
-                    };
-                    change_feed::insert(&mut tx, pipeline.tenant_id, environment_id, &new, now).await?;
-                    let change = Change {
-                        cursor: feed_seq.to_string(),
-                        object: pipeline.object,
-                        external_id: write.external_id.clone(),
-                        provider: write.provider.clone(),
-                        crm_id: write.crm_id.clone(),
-                        change: write.change,
-                        record,
-                        pipeline_id: Some(pipeline.id),
-                        occurred_at: crate::repo::to_datetime(now),
-                    };
-                    notify::change(
-                        &mut tx,
-                        &self.inner.queue,
-                        pipeline.tenant_id,
-                        environment_id,
-                        &change,
-                        now,
-                    )
-                    .await?;
+                let version = match self.write_app_record(&mut tx, plan, write, seq, now).await? {
+                    Some((version, record, record_keys)) => {
+                        keys.push((write.external_id.clone(), record_keys));
+                        changed.push((write, version, record));
+                        Some(version)
+                    }
+                    None => app_records::get(&mut *tx, environment_id, pipeline.object, &write.external_id)
+                        .await?
+                        .map(|current| current.version),
+                };
+                if let Some(version) = version {
                     for link in output
                         .links
                         .iter_mut()
@@ -869,18 +852,50 @@ impl SyncEngine {
                     {
                         link.app_version = Some(version);
                     }
-                } else if let Some(current) =
-                    app_records::get(&mut *tx, environment_id, pipeline.object, &write.external_id).await?
-                {
-                    for link in output
-                        .links
-                        .iter_mut()
-                        .filter(|l| Some(&l.source_id) == write.link_source_id.as_ref())
-                    {
-                        link.app_version = Some(current.version);
-                    }
                 }
             }
+            app_records::set_keys_many(&mut tx, environment_id, pipeline.object, &keys).await?;
+            let feed: Vec<NewChange<'_>> = changed
+                .iter()
+                .map(|(write, _, record)| {
+                    feed_seq += 1;
+                    NewChange {
+                        seq: feed_seq,
+                        pipeline_id: pipeline.id,
+                        object: pipeline.object,
+                        external_id: &write.external_id,
+                        provider: &write.provider,
+                        crm_id: &write.crm_id,
+                        change: write.change,
+                        record,
+                    }
+                })
+                .collect();
+            change_feed::insert_many(&mut tx, pipeline.tenant_id, environment_id, &feed, now).await?;
+            let announced: Vec<Change> = feed
+                .iter()
+                .map(|new| Change {
+                    cursor: new.seq.to_string(),
+                    object: pipeline.object,
+                    external_id: new.external_id.to_string(),
+                    provider: new.provider.to_string(),
+                    crm_id: new.crm_id.to_string(),
+                    change: new.change,
+                    record: new.record.clone(),
+                    pipeline_id: Some(pipeline.id),
+                    occurred_at: crate::repo::to_datetime(now),
+                })
+                .collect();
+            let endpoints = webhooks::list_endpoints(&mut *tx, environment_id).await?;
+            notify::changes_to(
+                &mut tx,
+                &self.inner.queue,
+                pipeline.tenant_id,
+                &endpoints,
+                &announced,
+                now,
+            )
+            .await?;
         }
         sync_links::upsert(&mut tx, pipeline.tenant_id, pipeline.id, &output.links, now).await?;
         sync_seen::record(&mut tx, pipeline.id, &output.seen, now).await?;
@@ -930,7 +945,8 @@ impl SyncEngine {
         Ok(())
     }
 
-    /// Writes one record into the app's store; its new version and content when it changed.
+    /// Writes one record into the app's store; its new version, content and match keys (none
+    /// for a deletion) when it changed.
     async fn write_app_record(
         &self,
         tx: &mut crate::repo::Tx,
@@ -938,7 +954,7 @@ impl SyncEngine {
         write: &AppWrite,
         change_seq: i64,
         now: i64,
-    ) -> Result<Option<(i64, Value)>, RepoError> {
+    ) -> Result<Option<(i64, Value, Vec<String>)>, RepoError> {
         let environment_id = plan.stored.environment_id;
         let object = plan.stored.pipeline.object;
         match &write.payload {
@@ -957,21 +973,17 @@ impl SyncEngine {
                     },
                 )
                 .await?;
-                if version.is_some() {
-                    let keys: Vec<String> = match_keys(object, payload).iter().map(|k| k.text()).collect();
-                    app_records::set_keys(tx, environment_id, object, &write.external_id, &keys).await?;
-                }
-                Ok(version.map(|v| (v, payload.clone())))
+                Ok(version.map(|v| {
+                    let keys = match_keys(object, payload).iter().map(|k| k.text()).collect();
+                    (v, payload.clone(), keys)
+                }))
             }
             None => {
                 let last = app_records::get(&mut **tx, environment_id, object, &write.external_id).await?;
                 let version =
                     app_records::mark_deleted(&mut **tx, environment_id, object, &write.external_id, change_seq, now)
                         .await?;
-                if version.is_some() {
-                    app_records::set_keys(tx, environment_id, object, &write.external_id, &[]).await?;
-                }
-                Ok(version.map(|v| (v, last.map(|r| r.data).unwrap_or(Value::Null))))
+                Ok(version.map(|v| (v, last.map(|r| r.data).unwrap_or(Value::Null), Vec::new())))
             }
         }
     }

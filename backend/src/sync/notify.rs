@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tandem_shared::api::changes::Change;
+use tandem_shared::api::changes::{Change, WebhookEndpoint};
 use tandem_shared::ids::{EnvironmentId, PipelineId, TenantId, WebhookDeliveryId};
 
 use crate::jobs::{JobKind, NewJob, Queue};
@@ -35,6 +35,30 @@ async fn deliver(
     now_ms: i64,
 ) -> Result<(), RepoError> {
     let endpoints = webhooks::list_endpoints(&mut **tx, environment_id).await?;
+    deliver_to(
+        tx,
+        queue,
+        tenant_id,
+        &endpoints,
+        subscription,
+        event_type,
+        payload,
+        now_ms,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn deliver_to(
+    tx: &mut Tx,
+    queue: &Queue,
+    tenant_id: TenantId,
+    endpoints: &[WebhookEndpoint],
+    subscription: &str,
+    event_type: &str,
+    payload: &Value,
+    now_ms: i64,
+) -> Result<(), RepoError> {
     for endpoint in endpoints
         .iter()
         .filter(|e| e.active && e.events.iter().any(|s| s == subscription))
@@ -74,6 +98,29 @@ pub async fn change(
         now_ms,
     )
     .await
+}
+
+/// Announces change-feed entries to the environment's `changes` endpoints (`endpoints`, read
+/// once for a page of them).
+pub async fn changes_to(
+    tx: &mut Tx,
+    queue: &Queue,
+    tenant_id: TenantId,
+    endpoints: &[WebhookEndpoint],
+    changes: &[Change],
+    now_ms: i64,
+) -> Result<(), RepoError> {
+    if !endpoints
+        .iter()
+        .any(|e| e.active && e.events.iter().any(|s| s == "changes"))
+    {
+        return Ok(());
+    }
+    for change in changes {
+        let payload = json!({ "type": "change", "data": change });
+        deliver_to(tx, queue, tenant_id, endpoints, "changes", "change", &payload, now_ms).await?;
+    }
+    Ok(())
 }
 
 /// Raises an alert: stored, and sent to the app's `alerts` endpoints of the environment.

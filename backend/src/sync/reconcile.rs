@@ -219,7 +219,9 @@ impl SyncEngine {
                 if theirs == ours && !work.report.read_whole {
                     continue;
                 }
-                tracing::info!(?range, theirs, ours, "reconciliation: a range's counts differ");
+                if theirs != ours {
+                    tracing::info!(?range, theirs, ours, "reconciliation: a range's counts differ");
+                }
                 let larger = theirs.max(ours);
                 if !work.report.read_whole
                     && range.depth < MAX_DEPTH
