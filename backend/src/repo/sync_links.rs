@@ -125,18 +125,40 @@ pub async fn upsert(
         }
     }
     for chunk in kept.chunks(100) {
-        let pairs: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(target_id = ${} AND source_id <> ${})", i * 2 + 2, i * 2 + 3))
-            .collect();
+        // Which targets are paired with another source now (both lookups by index; an OR of
+        // pairs would scan the pipeline's links).
+        let targets: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "DELETE FROM sync_links WHERE pipeline_id = $1 AND ({})",
-            pairs.join(" OR ")
+            "SELECT source_id, target_id FROM sync_links WHERE pipeline_id = $1 AND target_id IN ({})",
+            targets.join(", ")
         );
-        let mut delete = sqlx::query(AssertSqlSafe(sql)).bind(pipeline_id.to_string());
+        let mut query = sqlx::query_as::<_, (String, String)>(AssertSqlSafe(sql)).bind(pipeline_id.to_string());
         for link in chunk {
-            delete = delete.bind(&link.target_id).bind(&link.source_id);
+            query = query.bind(&link.target_id);
         }
-        delete.execute(&mut **tx).await?;
+        let stale: Vec<String> = query
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .filter(|(source, target)| {
+                chunk
+                    .iter()
+                    .any(|link| &link.target_id == target && &link.source_id != source)
+            })
+            .map(|(source, _)| source)
+            .collect();
+        if !stale.is_empty() {
+            let sources: Vec<String> = (0..stale.len()).map(|i| format!("${}", i + 2)).collect();
+            let sql = format!(
+                "DELETE FROM sync_links WHERE pipeline_id = $1 AND source_id IN ({})",
+                sources.join(", ")
+            );
+            let mut delete = sqlx::query(AssertSqlSafe(sql)).bind(pipeline_id.to_string());
+            for source in &stale {
+                delete = delete.bind(source);
+            }
+            delete.execute(&mut **tx).await?;
+        }
 
         let values: Vec<String> = (0..chunk.len())
             .map(|i| {
