@@ -119,7 +119,15 @@ async fn handle(req: HttpRequest, control: web::Data<Control>, body: web::Bytes)
             HttpResponse::Ok()
                 .json(json!({ "client_id": app.client_id, "name": app.name, "redirect_uris": app.redirect_uris }))
         }),
-        ("GET", ["accounts", account]) => Ok(HttpResponse::Ok().json(emulator.summary(account))),
+        ("GET", ["accounts", account]) => {
+            // What every emulator's OAuth server knows, beside the CRM's own summary.
+            let mut summary = emulator.summary(account);
+            if let Some(fields) = summary.as_object_mut() {
+                fields.insert("token_refreshes".into(), json!(emulator.oauth().refresh_count()));
+                fields.insert("installed_apps".into(), json!(emulator.oauth().installed_apps(account)));
+            }
+            Ok(HttpResponse::Ok().json(summary))
+        }
         ("POST", ["accounts", account, "reset"]) => {
             emulator.reset(account);
             Ok(HttpResponse::NoContent().finish())
@@ -144,6 +152,10 @@ async fn handle(req: HttpRequest, control: web::Data<Control>, body: web::Bytes)
             emulator.set_clock(account, clock.granularity_ms, clock.search_lag_ms);
             HttpResponse::NoContent().finish()
         }),
+        ("DELETE", ["accounts", account, "clock"]) => {
+            emulator.set_clock(account, emulator.clock_granularity_ms(), 0);
+            Ok(HttpResponse::NoContent().finish())
+        }
         ("POST", ["accounts", account, "tokens", "expire"]) => {
             Ok(HttpResponse::Ok().json(json!({ "expired": emulator.oauth().expire_account_tokens(account) })))
         }

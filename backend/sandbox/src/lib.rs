@@ -42,6 +42,10 @@ pub trait Emulator: Send + Sync {
     fn set_limits(&self, account: &str, limits: LimitSettings, search: Option<limits::WindowSettings>);
     /// Timestamp granularity (to make ties) and search index lag, in milliseconds.
     fn set_clock(&self, account: &str, granularity_ms: i64, search_lag_ms: i64);
+    /// The granularity of the CRM's own timestamps (`DELETE …/clock` goes back to it).
+    fn clock_granularity_ms(&self) -> i64 {
+        1
+    }
     fn generate(&self, account: &str, request: &GenerateRequest) -> Value;
     fn summary(&self, account: &str) -> Value;
     /// A token that never expires for the account (HubSpot private apps; tests).

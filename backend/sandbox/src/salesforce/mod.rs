@@ -187,6 +187,10 @@ impl crate::Emulator for Salesforce {
         self.with_org(account, |org| org.limits.set(limits));
     }
 
+    fn clock_granularity_ms(&self) -> i64 {
+        1000
+    }
+
     fn set_clock(&self, account: &str, granularity_ms: i64, _search_lag_ms: i64) {
         self.with_org(account, |org| org.clock.granularity_ms = granularity_ms.max(1));
     }
