@@ -221,6 +221,7 @@ impl Server {
         Credential {
             access_token: SecretString::from(token.to_string()),
             base_url: format!("{}/sandbox/hubspot/{account}", self.base),
+            kind: tandem::connectors::TokenKind::OAuth,
         }
     }
 }

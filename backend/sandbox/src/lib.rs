@@ -16,6 +16,7 @@ pub mod generate;
 pub mod hubspot;
 pub mod limits;
 pub mod oauth;
+pub mod pipedrive;
 pub mod salesforce;
 
 use std::sync::Arc;
@@ -57,6 +58,7 @@ pub trait Emulator: Send + Sync {
 pub enum Crm {
     HubSpot,
     Salesforce,
+    Pipedrive,
 }
 
 /// Every emulated CRM, ready to mount.
@@ -64,6 +66,7 @@ pub enum Crm {
 pub struct Sandbox {
     pub hubspot: Arc<hubspot::HubSpot>,
     pub salesforce: Arc<salesforce::Salesforce>,
+    pub pipedrive: Arc<pipedrive::Pipedrive>,
     control_token: Option<Arc<str>>,
 }
 
@@ -78,6 +81,7 @@ impl Sandbox {
         Sandbox {
             hubspot: Arc::new(hubspot::HubSpot::new()),
             salesforce: Arc::new(salesforce::Salesforce::new()),
+            pipedrive: Arc::new(pipedrive::Pipedrive::new()),
             control_token: None,
         }
     }
@@ -100,7 +104,7 @@ impl Sandbox {
     }
 
     fn emulators(&self) -> Vec<Arc<dyn Emulator>> {
-        vec![self.hubspot.clone(), self.salesforce.clone()]
+        vec![self.hubspot.clone(), self.salesforce.clone(), self.pipedrive.clone()]
     }
 
     /// The sandbox routes: `/hubspot/<account>/…`, `/salesforce/<account>/…` and `/_control/…`,
@@ -113,11 +117,13 @@ impl Sandbox {
         cfg.service(web::scope("/_control").configure(control::configure(control)))
             .service(web::scope("/hubspot").configure(hubspot::configure(self.hubspot.clone())))
             .service(web::scope("/salesforce").configure(salesforce::configure(self.salesforce.clone())))
+            .service(web::scope("/pipedrive").configure(pipedrive::configure(self.pipedrive.clone())))
             .default_service(web::to(not_found));
     }
 
     /// Background work: webhook delivery. Call once, inside the runtime that serves requests.
     pub fn start_background(&self, webhook_interval: Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(pipedrive::webhooks::run(self.pipedrive.clone(), webhook_interval));
         tokio::spawn(hubspot::webhooks::run(self.hubspot.clone(), webhook_interval))
     }
 }
@@ -125,7 +131,7 @@ impl Sandbox {
 async fn not_found() -> HttpResponse {
     HttpResponse::NotFound()
         .content_type("application/json")
-        .body(r#"{"error":"no sandbox endpoint here; CRMs live under /hubspot/<account> and /salesforce/<account>"}"#)
+        .body(r#"{"error":"no sandbox endpoint here; CRMs live under /hubspot/<account>, /salesforce/<account> and /pipedrive/<account>"}"#)
 }
 
 /// A response whose body breaks off after the headers: the client sees the connection drop.

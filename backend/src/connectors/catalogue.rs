@@ -36,6 +36,8 @@ pub enum Revocation {
     DeleteRefreshToken,
     /// RFC 7009 style: `POST <url>` with `token=…`.
     PostToken(&'static str),
+    /// The same, with the app's credentials as HTTP Basic (Pipedrive).
+    PostTokenWithClient(&'static str),
     None,
 }
 
@@ -47,6 +49,9 @@ pub enum ChangeTracking {
     OrderedQuery,
     /// OData delta links or `$filter` on modifiedon.
     ODataFilter,
+    /// A list filtered by update time and sorted by it, then by id (Pipedrive's
+    /// `updated_since` with `sort_by=update_time`).
+    UpdatedSinceList,
     Polling,
 }
 
@@ -100,6 +105,8 @@ pub struct SandboxPaths {
     pub segment: &'static str,
     pub authorize: &'static str,
     pub token: &'static str,
+    /// Where a `PostToken` revocation goes.
+    pub revoke: &'static str,
 }
 
 const ALL_OBJECTS: &[ObjectKind] = &ObjectKind::ALL;
@@ -147,6 +154,7 @@ pub const HUBSPOT: Provider = Provider {
         segment: "hubspot",
         authorize: "/oauth/authorize",
         token: "/oauth/v1/token",
+        revoke: "",
     }),
 };
 
@@ -176,6 +184,7 @@ pub const SALESFORCE: Provider = Provider {
         segment: "salesforce",
         authorize: "/services/oauth2/authorize",
         token: "/services/oauth2/token",
+        revoke: "/services/oauth2/revoke",
     }),
 };
 
@@ -206,25 +215,41 @@ pub const DYNAMICS: Provider = Provider {
 pub const PIPEDRIVE: Provider = Provider {
     id: "pipedrive",
     name: "Pipedrive",
-    availability: Availability::ComingSoon,
+    availability: Availability::Available,
     auth: AuthKind::OAuth2 { pkce: false },
     authorize_url: "https://oauth.pipedrive.com/oauth/authorize",
     token_url: "https://oauth.pipedrive.com/oauth/token",
-    revocation: Revocation::PostToken("https://oauth.pipedrive.com/oauth/revoke"),
-    scopes: &["base", "contacts:full", "deals:full"],
+    revocation: Revocation::PostTokenWithClient("https://oauth.pipedrive.com/oauth/revoke"),
+    scopes: &[
+        "base",
+        "contacts:full",
+        "deals:full",
+        "products:full",
+        "activities:full",
+        "search:read",
+        "admin",
+    ],
     base_url: BaseUrl::FromTokenResponse("api_domain"),
     capabilities: Capabilities {
         objects: CORE_OBJECTS,
-        batch_max: 1,
-        change_tracking: ChangeTracking::Polling,
+        // No batch writes: a batch is sent a few calls at once.
+        batch_max: 50,
+        change_tracking: ChangeTracking::UpdatedSinceList,
         webhooks: WebhookScheme::None,
         upsert_by_key: false,
-        requests_per_second: 8.0,
+        // An OAuth token on the Essential plan: 80 requests per 2 seconds; search: 10 per 2
+        // seconds on every plan. The daily token budget depends on plan and seats.
+        requests_per_second: 40.0,
         requests_per_day: 0,
-        search_requests_per_second: None,
+        search_requests_per_second: Some(5.0),
         unique_fields: &[],
     },
-    sandbox: None,
+    sandbox: Some(SandboxPaths {
+        segment: "pipedrive",
+        authorize: "/oauth/authorize",
+        token: "/oauth/token",
+        revoke: "/oauth/revoke",
+    }),
 };
 
 pub const ZOHO: Provider = Provider {

@@ -7,6 +7,7 @@ pub mod catalogue;
 mod error;
 pub mod hubspot;
 pub mod line_items;
+pub mod pipedrive;
 pub mod salesforce;
 pub mod types;
 
@@ -285,7 +286,8 @@ impl Registry {
         Registry {
             connectors: vec![
                 Arc::new(hubspot::HubSpotConnector::new(http.clone())),
-                Arc::new(salesforce::SalesforceConnector::new(http)),
+                Arc::new(salesforce::SalesforceConnector::new(http.clone())),
+                Arc::new(pipedrive::PipedriveConnector::new(http)),
             ],
         }
     }

@@ -50,6 +50,29 @@ pub struct Credential {
     pub access_token: SecretString,
     /// `https://api.hubapi.com`, a Salesforce `instance_url`, or a sandbox account's URL.
     pub base_url: String,
+    pub kind: TokenKind,
+}
+
+/// What the token is, which decides how it is presented.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// An OAuth access token (`Authorization: Bearer`), refreshed by the token manager.
+    #[default]
+    OAuth,
+    /// A token the admin entered, which does not expire (Pipedrive's personal API token,
+    /// sent as `x-api-token`).
+    ApiToken,
+}
+
+impl Credential {
+    pub fn oauth(access_token: SecretString, base_url: impl Into<String>) -> Credential {
+        Credential {
+            access_token,
+            base_url: base_url.into(),
+            kind: TokenKind::OAuth,
+        }
+    }
 }
 
 /// Who the token belongs to.

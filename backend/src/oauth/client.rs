@@ -223,11 +223,13 @@ pub async fn revoke(http: &reqwest::Client, revoke: &Revoke, refresh_token: &Sec
             );
             http.delete(url).send().await
         }
-        Revoke::PostToken { url } => {
-            http.post(url)
-                .form(&[("token", refresh_token.expose_secret())])
-                .send()
-                .await
+        Revoke::PostToken { url, client } => {
+            let request = http.post(url).form(&[("token", refresh_token.expose_secret())]);
+            let request = match client {
+                Some(app) => request.basic_auth(&app.client_id, Some(app.client_secret.expose_secret())),
+                None => request,
+            };
+            request.send().await
         }
     };
     let response = response.map_err(|e| TokenError::Unreachable(e.to_string()))?;

@@ -222,6 +222,7 @@ pub async fn callback(
     let credential = Credential {
         access_token: tokens.access_token.clone(),
         base_url: base_url.clone(),
+        kind: crate::connectors::TokenKind::OAuth,
     };
     let identity = connector
         .identity(&credential)

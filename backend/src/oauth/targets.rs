@@ -21,11 +21,17 @@ pub struct AppCredentials {
 }
 
 /// How the grant is given back at disconnect.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub enum Revoke {
     None,
-    DeleteRefreshToken { api_base: String },
-    PostToken { url: String },
+    DeleteRefreshToken {
+        api_base: String,
+    },
+    /// With the app's credentials as HTTP Basic where the CRM wants them.
+    PostToken {
+        url: String,
+        client: Option<AppCredentials>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -92,30 +98,40 @@ impl Targets {
             EnvironmentKind::Production => apps.production.as_ref(),
         });
         match operator_app {
-            Some(app) if !tenant.is_demo => Ok(Resolved {
-                target: ConnectionTarget::Live,
-                app: AppCredentials {
+            Some(app) if !tenant.is_demo => {
+                let app = AppCredentials {
                     client_id: app.client_id.clone(),
                     client_secret: app.client_secret.clone(),
-                },
-                authorize_url: provider.authorize_url.to_string(),
-                token_url: provider.token_url.to_string(),
-                api_base: match provider.base_url {
-                    BaseUrl::Fixed(url) => Some(url.to_string()),
-                    BaseUrl::FromTokenResponse(_) | BaseUrl::PerAccount => None,
-                },
-                revoke: match provider.revocation {
-                    Revocation::None => Revoke::None,
-                    Revocation::PostToken(url) => Revoke::PostToken { url: url.to_string() },
-                    Revocation::DeleteRefreshToken => match provider.base_url {
-                        BaseUrl::Fixed(url) => Revoke::DeleteRefreshToken {
-                            api_base: url.to_string(),
-                        },
-                        _ => Revoke::None,
+                };
+                Ok(Resolved {
+                    target: ConnectionTarget::Live,
+                    app: app.clone(),
+                    authorize_url: provider.authorize_url.to_string(),
+                    token_url: provider.token_url.to_string(),
+                    api_base: match provider.base_url {
+                        BaseUrl::Fixed(url) => Some(url.to_string()),
+                        BaseUrl::FromTokenResponse(_) | BaseUrl::PerAccount => None,
                     },
-                },
-                sandbox_account: None,
-            }),
+                    revoke: match provider.revocation {
+                        Revocation::None => Revoke::None,
+                        Revocation::PostToken(url) => Revoke::PostToken {
+                            url: url.to_string(),
+                            client: None,
+                        },
+                        Revocation::PostTokenWithClient(url) => Revoke::PostToken {
+                            url: url.to_string(),
+                            client: Some(app.clone()),
+                        },
+                        Revocation::DeleteRefreshToken => match provider.base_url {
+                            BaseUrl::Fixed(url) => Revoke::DeleteRefreshToken {
+                                api_base: url.to_string(),
+                            },
+                            _ => Revoke::None,
+                        },
+                    },
+                    sandbox_account: None,
+                })
+            }
             _ if tenant.is_demo || environment == EnvironmentKind::Sandbox => {
                 self.sandbox(provider, tenant, environment)
             }
@@ -177,7 +193,12 @@ impl Targets {
                 Revocation::None => Revoke::None,
                 Revocation::DeleteRefreshToken => Revoke::DeleteRefreshToken { api_base: base },
                 Revocation::PostToken(_) => Revoke::PostToken {
-                    url: format!("{base}/services/oauth2/revoke"),
+                    url: format!("{base}{}", paths.revoke),
+                    client: None,
+                },
+                Revocation::PostTokenWithClient(_) => Revoke::PostToken {
+                    url: format!("{base}{}", paths.revoke),
+                    client: Some(app.clone()),
                 },
             },
             sandbox_account: Some(account),

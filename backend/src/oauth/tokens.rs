@@ -144,6 +144,7 @@ impl TokenManager {
         Ok(Credential {
             access_token: SecretString::from(tokens.access_token),
             base_url: stored.base_url.clone(),
+            kind: crate::connectors::TokenKind::OAuth,
         })
     }
 

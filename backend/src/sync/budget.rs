@@ -70,7 +70,8 @@ fn next_window(start_ms: i64) -> i64 {
 }
 
 impl Budget {
-    fn new(connection_id: ConnectionId, limits: Limits, used_today: u64) -> Budget {
+    /// A connection's budget with `used_today` calls spent (`Budgets::get` makes the shared one).
+    pub fn new(connection_id: ConnectionId, limits: Limits, used_today: u64) -> Budget {
         Budget {
             connection_id,
             limits,
@@ -135,7 +136,9 @@ impl Admission for Budget {
         self.roll_window();
         // Count first, so that concurrent callers cannot both take the last call of the day.
         let before = self.used.fetch_add(1, Ordering::SeqCst);
-        if before >= self.limits.requests_per_day {
+        // A daily quota of 0: the CRM keeps none Tandem can count (Pipedrive's token budget
+        // depends on plan, seats and each endpoint's cost); its 429 says when it is spent.
+        if self.limits.requests_per_day > 0 && before >= self.limits.requests_per_day {
             self.used.fetch_sub(1, Ordering::SeqCst);
             let wait = (self.window_resets_at() - Utc::now())
                 .to_std()

@@ -468,6 +468,7 @@ impl SandboxServer {
         tandem::connectors::Credential {
             access_token: SecretString::from(token["access_token"].as_str().unwrap().to_string()),
             base_url: format!("{}/hubspot/{account}", self.base),
+            kind: tandem::connectors::TokenKind::OAuth,
         }
     }
 }
@@ -532,6 +533,7 @@ impl SandboxServer {
         tandem::connectors::Credential {
             access_token: SecretString::from(token["access_token"].as_str().unwrap().to_string()),
             base_url: format!("{}/salesforce/{account}", self.base),
+            kind: tandem::connectors::TokenKind::OAuth,
         }
     }
 }

@@ -91,7 +91,16 @@ fn parse_limits(rate: &str, daily: &str, search: &str) -> Result<UpdateConnectio
 /// The budget as a fact of the card: today's use, the limits in force, whose they are.
 #[component]
 pub fn ApiBudget(limits: ConnectionLimits, provider_name: String) -> impl IntoView {
-    let spent = limits.used_today >= limits.daily_quota;
+    // A quota of 0: the CRM has none Tandem counts (its own 429 says when a day's budget is spent).
+    let counted = limits.daily_quota > 0;
+    let spent = counted && limits.used_today >= limits.daily_quota;
+    let quota = |q: u64| {
+        if q > 0 {
+            grouped(q)
+        } else {
+            "no counted limit".to_string()
+        }
+    };
     let own = limits.requests_per_second_override.is_some()
         || limits.daily_quota_override.is_some()
         || limits.search_requests_per_second_override.is_some();
@@ -100,7 +109,7 @@ pub fn ApiBudget(limits: ConnectionLimits, provider_name: String) -> impl IntoVi
         format!(
             "Set for this connection ({provider_name}'s defaults: {} a second, {} a day{}).",
             limits.default_requests_per_second,
-            grouped(limits.default_daily_quota),
+            quota(limits.default_daily_quota),
             search(limits.default_search_requests_per_second)
         )
     } else {
@@ -110,14 +119,25 @@ pub fn ApiBudget(limits: ConnectionLimits, provider_name: String) -> impl IntoVi
         <div class="fact-wide">
             <dt>"API use today"</dt>
             <dd data-testid="api-budget" data-spent=spent.to_string()>
-                <progress
-                    class="budget-bar"
-                    max=limits.daily_quota.to_string()
-                    value=limits.used_today.min(limits.daily_quota).to_string()
-                    aria-label="Share of today's API quota used"
-                ></progress>
+                {counted
+                    .then(|| {
+                        view! {
+                            <progress
+                                class="budget-bar"
+                                max=limits.daily_quota.to_string()
+                                value=limits.used_today.min(limits.daily_quota).to_string()
+                                aria-label="Share of today's API quota used"
+                            ></progress>
+                        }
+                    })}
                 <div>
-                    <strong>{format!("{} of {} calls", grouped(limits.used_today), grouped(limits.daily_quota))}</strong>
+                    <strong>
+                        {if counted {
+                            format!("{} of {} calls", grouped(limits.used_today), grouped(limits.daily_quota))
+                        } else {
+                            format!("{} calls (no daily quota counted)", grouped(limits.used_today))
+                        }}
+                    </strong>
                     {format!(" · {} requests a second", limits.requests_per_second)}
                     {search(limits.search_requests_per_second).replacen(", ", " · ", 1)}
                 </div>

@@ -56,6 +56,7 @@ pub fn real_subject() -> Option<Subject> {
     Some(subject(Credential {
         access_token: SecretString::from(token),
         base_url: "https://api.hubapi.com".into(),
+        kind: tandem::connectors::TokenKind::OAuth,
     }))
 }
 

@@ -7,6 +7,7 @@
 //! revoked grants) runs against the sandbox alone.
 
 pub mod hubspot;
+pub mod pipedrive;
 pub mod salesforce;
 
 use std::collections::BTreeSet;
@@ -15,10 +16,13 @@ use std::sync::Arc;
 use reqwest::StatusCode;
 use secrecy::SecretString;
 use serde_json::{Value, json};
+use tandem::connectors::callout::CallScope;
 use tandem::connectors::{
     ChangeCursor, Connector, ConnectorError, Credential, FieldType, Fields, ObjectKind, Record, WriteResults,
 };
+use tandem::sync::budget::Budget;
 use tandem_shared::api::connections::{ConnectionCheck, ConnectionStatus};
+use tandem_shared::ids::ConnectionId;
 
 use crate::helpers::{Backend, SandboxServer, approve_consent, connect_sandbox, spawn_app};
 
@@ -34,7 +38,7 @@ pub struct Facts {
     pub refused_contact: fn() -> (Fields, &'static str),
     /// An id shaped like the CRM's that no record has.
     pub missing_id: &'static str,
-    /// A picklist field of contacts and one of its values.
+    /// A picklist field of contacts and one of its values (or that value's label).
     pub picklist: (&'static str, &'static str),
 }
 
@@ -94,10 +98,22 @@ fn ok_ids(results: &WriteResults) -> Vec<String> {
         .collect()
 }
 
+/// Calls paced at the CRM's default limits, as the sync engine makes them (a batch of a CRM
+/// without batch writes is many calls at once).
+fn paced(connector: &dyn Connector) -> CallScope {
+    let limits = tandem::sync::plan::limits_of(connector.provider(), Default::default());
+    let budget = Budget::new(ConnectionId(uuid::Uuid::new_v4()), limits, 0);
+    CallScope::new(Some(Arc::new(budget)))
+}
+
 /// Everything that holds against any account: the sandbox's and a real one alike.
 pub async fn run(subject: &Subject) {
-    identity_and_description(subject).await;
-    reads_and_writes(subject).await;
+    paced(&*subject.connector)
+        .run(async {
+            identity_and_description(subject).await;
+            reads_and_writes(subject).await;
+        })
+        .await;
 }
 
 async fn identity_and_description(subject: &Subject) {
@@ -131,7 +147,7 @@ async fn identity_and_description(subject: &Subject) {
         picklist
             .options
             .iter()
-            .any(|o| o.value == option && !o.label.is_empty()),
+            .any(|o| (o.value == option || o.label == option) && !o.value.is_empty()),
         "{picklist:?}"
     );
     let key = meta.field(&key).expect("the sync key is described");
@@ -323,6 +339,10 @@ pub async fn read_all(
 /// Ties across page boundaries, a write while the read is under way, and deletions: every
 /// change is read, the last state of each record among them.
 pub async fn changes_are_read_completely(subject: &Subject, sandbox: &SandboxAccount<'_>) {
+    paced(&*subject.connector).run(read_completely(subject, sandbox)).await;
+}
+
+async fn read_completely(subject: &Subject, sandbox: &SandboxAccount<'_>) {
     let (connector, credential, facts) = (&subject.connector, &subject.credential, &subject.facts);
     let (_, cursor) = read_all(subject, None, 50, None).await;
 

@@ -65,6 +65,7 @@ pub fn real_subject() -> Option<Subject> {
     Some(subject(Credential {
         access_token: SecretString::from(token),
         base_url: instance,
+        kind: tandem::connectors::TokenKind::OAuth,
     }))
 }
 
