@@ -275,6 +275,117 @@ pub fn suggested(provider: &str, object: AppObject, way: Way) -> Option<MappingC
                 {"target": "phone", "source": "contact.phone"}
             ]
         }),
+        ("pipedrive", AppObject::Contact, Way::AppToCrm) => json!({
+            "object": "contact", "direction": "app_to_crm",
+            "fields": [
+                {"target": "name", "source": ["first_name", "last_name"], "required": true, "transforms": [{"kind": "join", "separator": " "}]},
+                {"target": "first_name", "source": "first_name"},
+                {"target": "last_name", "source": "last_name"},
+                {"target": "email", "source": "email", "transforms": [{"kind": "email"}]},
+                {"target": "phone", "source": "phone", "transforms": [{"kind": "phone_e164", "default_region": "DE"}]},
+                {"target": "label_ids", "source": "status", "transforms": [{"kind": "value_table", "table": "labels"}]}
+            ],
+            "value_tables": {"labels": {"entries": [
+                {"from": ["customer", "active"], "to": "1"},
+                {"from": ["prospect", "opportunity"], "to": "2"},
+                {"from": ["lead", "new"], "to": "3"}
+            ], "default": "3", "case_insensitive": true}}
+        }),
+        ("pipedrive", AppObject::Contact, Way::CrmToApp) => json!({
+            "object": "contact", "direction": "crm_to_app",
+            "fields": [
+                {"target": "email", "source": "email", "transforms": [{"kind": "trim"}, {"kind": "case", "to": "lower"}]},
+                {"target": "first_name", "source": "first_name"},
+                {"target": "last_name", "source": "last_name"},
+                {"target": "phone", "source": "phone"}
+            ]
+        }),
+        ("pipedrive", AppObject::Company, Way::AppToCrm) => json!({
+            "object": "company", "direction": "app_to_crm",
+            "fields": [
+                {"target": "name", "source": "name", "required": true}
+            ]
+        }),
+        ("pipedrive", AppObject::Company, Way::CrmToApp) => json!({
+            "object": "company", "direction": "crm_to_app",
+            "fields": [
+                {"target": "name", "source": "name"}
+            ]
+        }),
+        ("pipedrive", AppObject::Deal, Way::AppToCrm) => json!({
+            "object": "deal", "direction": "app_to_crm",
+            "fields": [
+                {"target": "title", "source": "name", "required": true},
+                {"target": "value", "source": "amount", "transforms": [{"kind": "decimal", "scale": 2}, {"kind": "number"}]},
+                {"target": "currency", "source": "currency", "transforms": [{"kind": "currency"}]},
+                {"target": "expected_close_date", "source": "close_date", "transforms": [{"kind": "datetime", "from": "date", "to": "date"}]},
+                {"target": "status", "source": "status", "transforms": [{"kind": "value_table", "table": "statuses"}]},
+                {"target": "stage_id", "source": "status", "transforms": [{"kind": "value_table", "table": "stages"}]},
+                {"target": "line_items", "source": "line_items", "items": [
+                    {"target": "product_code", "source": "product_number", "required": true, "transforms": [{"kind": "trim"}]},
+                    {"target": "quantity", "source": "quantity", "required": true, "transforms": [{"kind": "decimal"}, {"kind": "number"}]},
+                    {"target": "item_price", "source": "unit_price", "required": true, "transforms": [{"kind": "decimal", "scale": 2}, {"kind": "number"}]},
+                    {"target": "discount", "source": "discount_percent", "transforms": [{"kind": "percent"}, {"kind": "number"}]}
+                ]}
+            ],
+            "value_tables": {
+                "statuses": {"entries": [
+                    {"from": ["won", "closed_won"], "to": "won"},
+                    {"from": ["lost", "closed_lost"], "to": "lost"}
+                ], "default": "open", "case_insensitive": true},
+                "stages": {"entries": [
+                    {"from": ["qualified"], "to": "1"},
+                    {"from": ["contacted"], "to": "2"},
+                    {"from": ["demo"], "to": "3"},
+                    {"from": ["proposal", "quote_sent"], "to": "4"},
+                    {"from": ["negotiation", "won", "closed_won", "lost", "closed_lost"], "to": "5"}
+                ], "default": "1", "case_insensitive": true}
+            }
+        }),
+        ("pipedrive", AppObject::Deal, Way::CrmToApp) => json!({
+            "object": "deal", "direction": "crm_to_app",
+            "fields": [
+                {"target": "name", "source": "title"},
+                {"target": "amount", "source": "value", "transforms": [{"kind": "decimal"}]},
+                {"target": "currency", "source": "currency"},
+                {"target": "close_date", "source": "expected_close_date"},
+                {"target": "status", "source": "status", "transforms": [{"kind": "value_table", "table": "statuses"}]},
+                {"target": "line_items", "source": "line_items", "items": [
+                    {"target": "product_number", "source": "product_code"},
+                    {"target": "name", "source": "name"},
+                    {"target": "quantity", "source": "quantity", "transforms": [{"kind": "decimal"}]},
+                    {"target": "unit_price", "source": "item_price", "transforms": [{"kind": "decimal"}]},
+                    {"target": "discount_percent", "source": "discount", "transforms": [{"kind": "decimal"}]}
+                ]}
+            ],
+            "value_tables": {"statuses": {"entries": [
+                {"from": ["won"], "to": "won"},
+                {"from": ["lost"], "to": "lost"}
+            ], "default": "open"}}
+        }),
+        ("pipedrive", AppObject::Appointment, Way::AppToCrm) => json!({
+            "object": "appointment", "direction": "app_to_crm",
+            "fields": [
+                {"target": "subject", "source": "title", "transforms": [{"kind": "default", "value": "Appointment"}]},
+                {"target": "type", "transforms": [{"kind": "constant", "value": "meeting"}]},
+                {"target": "due_date", "source": "start", "required": true, "transforms": [{"kind": "datetime", "to": "date"}]},
+                {"target": "due_time", "source": "start", "transforms": [{"kind": "datetime", "to": "%H:%M"}]},
+                {"target": "location", "source": "location"}
+            ]
+        }),
+        ("pipedrive", AppObject::Appointment, Way::CrmToApp) => json!({
+            "object": "appointment", "direction": "crm_to_app",
+            "fields": [
+                {"target": "title", "source": "subject"},
+                {"target": "start", "source": ["due_date", "due_time"],
+                 "transforms": [{"kind": "join", "separator": " "}, {"kind": "datetime", "from": "%Y-%m-%d %H:%M"}]},
+                {"target": "location", "source": "location"},
+                {"target": "owner", "source": "owner_id"},
+                {"target": "customer_name", "source": ["contact.first_name", "contact.last_name"], "transforms": [{"kind": "join", "separator": " "}]},
+                {"target": "email", "source": "contact.email"},
+                {"target": "phone", "source": "contact.phone"}
+            ]
+        }),
         _ => return None,
     };
     Some(config(value))
@@ -286,7 +397,7 @@ mod tests {
 
     #[test]
     fn every_suggestion_parses() {
-        for provider in ["hubspot", "salesforce"] {
+        for provider in ["hubspot", "salesforce", "pipedrive"] {
             for object in AppObject::ALL {
                 for way in [Way::AppToCrm, Way::CrmToApp] {
                     assert!(
@@ -296,6 +407,6 @@ mod tests {
                 }
             }
         }
-        assert!(suggested("pipedrive", AppObject::Contact, Way::AppToCrm).is_none());
+        assert!(suggested("zoho", AppObject::Contact, Way::AppToCrm).is_none());
     }
 }

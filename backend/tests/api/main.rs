@@ -36,6 +36,7 @@ mod sync_limits;
 mod sync_live;
 mod sync_mappings;
 mod sync_matching;
+mod sync_pipedrive;
 mod sync_policies;
 mod sync_reauth;
 mod sync_triggers;

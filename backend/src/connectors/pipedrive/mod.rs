@@ -41,6 +41,8 @@ const IDS_MAX: usize = 100;
 const CONCURRENT_WRITES: usize = 8;
 /// The custom field Tandem writes its sync key into.
 pub const SYNC_KEY_NAME: &str = "Tandem ID";
+/// A line item's product, by its code (the product's `code`), as Tandem names it.
+pub const PRODUCT_CODE: &str = "product_code";
 /// Field definitions are read again after this long (they change when an admin adds a field).
 const FIELDS_TTL: Duration = Duration::from_secs(300);
 
@@ -471,9 +473,11 @@ impl PipedriveConnector {
         field: &str,
         value: &str,
     ) -> Result<Vec<String>, ConnectorError> {
-        let search_field = match field {
-            "email" | "phone" | "name" | "title" | "code" | "address" => field,
-            key if is_custom_key(key) => "custom_fields",
+        // Search finds whole values exactly; a first or last name is a word of the full name.
+        let (search_field, exact) = match field {
+            "email" | "phone" | "name" | "title" | "code" | "address" => (field, true),
+            "first_name" | "last_name" => ("name", false),
+            key if is_custom_key(key) => ("custom_fields", true),
             other => {
                 return Err(ConnectorError::Validation {
                     field: Some(other.into()),
@@ -483,7 +487,7 @@ impl PipedriveConnector {
             }
         };
         let value = value.trim();
-        if value.is_empty() {
+        if value.is_empty() || (!exact && value.chars().count() < 2) {
             return Ok(Vec::new());
         }
         let json = self
@@ -494,7 +498,7 @@ impl PipedriveConnector {
                 &[
                     ("term", value.to_string()),
                     ("fields", search_field.to_string()),
-                    ("exact_match", "true".into()),
+                    ("exact_match", exact.to_string()),
                     ("limit", "100".into()),
                 ],
                 None,
@@ -521,6 +525,35 @@ impl PipedriveConnector {
             )
             .await?;
         Ok(json.get("data").and_then(Value::as_array).cloned().unwrap_or_default())
+    }
+}
+
+/// A deal's products, as `/v2/deals/{id}/products` gives them (Pipedrive lists no fields for
+/// them), and the product's code by which Tandem names the product.
+fn deal_product_fields() -> ObjectMeta {
+    let field = |name: &str, label: &str, field_type: FieldType, required: bool| FieldMeta {
+        name: name.into(),
+        label: label.into(),
+        field_type,
+        required,
+        read_only: false,
+        unique: false,
+        custom: false,
+        options: Vec::new(),
+    };
+    ObjectMeta {
+        kind: ObjectKind::LineItem,
+        crm_name: "deal products".into(),
+        fields: vec![
+            field(PRODUCT_CODE, "Product code (names the product)", FieldType::Text, true),
+            field("product_id", "Product", FieldType::Reference, false),
+            field("name", "Name", FieldType::Text, false),
+            field("item_price", "Item price", FieldType::Currency, true),
+            field("quantity", "Quantity", FieldType::Number, true),
+            field("discount", "Discount (percent)", FieldType::Percent, false),
+            field("tax", "Tax (percent)", FieldType::Percent, false),
+            field("comments", "Comments", FieldType::Text, false),
+        ],
     }
 }
 
@@ -568,6 +601,9 @@ impl Connector for PipedriveConnector {
     }
 
     async fn describe(&self, credential: &Credential, kind: ObjectKind) -> Result<ObjectMeta, ConnectorError> {
+        if kind == ObjectKind::LineItem {
+            return Ok(deal_product_fields());
+        }
         let entity = entity(kind)?;
         self.forget_defs(credential, entity);
         let defs = self.defs(credential, entity).await?;
@@ -974,8 +1010,26 @@ impl Connector for PipedriveConnector {
         if kind != ObjectKind::Deal {
             return Ok(());
         }
-        for record in records.iter_mut() {
-            let products = self.deal_products(credential, &record.id).await?;
+        let mut attached: Vec<Vec<Value>> = Vec::with_capacity(records.len());
+        for record in records.iter() {
+            attached.push(self.deal_products(credential, &record.id).await?);
+        }
+        // Line items name their product by its code, as the app's product numbers are.
+        let product_ids: Vec<String> = attached
+            .iter()
+            .flatten()
+            .filter_map(|p| p.get("product_id").and_then(id_text))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let products = self
+            .get_many(credential, ObjectKind::Product, &product_ids, &[])
+            .await?;
+        let codes: HashMap<&str, Value> = products
+            .iter()
+            .map(|p| (p.id.as_str(), p.fields.get("code").cloned().unwrap_or(Value::Null)))
+            .collect();
+        for (record, products) in records.iter_mut().zip(attached) {
             let items: Vec<Value> = products
                 .iter()
                 .map(|p| {
@@ -983,8 +1037,12 @@ impl Connector for PipedriveConnector {
                         .iter()
                         .filter_map(|f| p.get(f).map(|v| (f.clone(), v.clone())))
                         .collect();
-                    if let Some(product) = p.get("product_id") {
-                        item.insert("product_id".into(), option_text(product));
+                    if let Some(product) = p.get("product_id").and_then(id_text) {
+                        item.insert(
+                            PRODUCT_CODE.into(),
+                            codes.get(product.as_str()).cloned().unwrap_or(Value::Null),
+                        );
+                        item.insert("product_id".into(), json!(product));
                     }
                     Value::Object(item)
                 })
@@ -999,27 +1057,52 @@ impl Connector for PipedriveConnector {
         credential: &Credential,
         deals: &[(String, Vec<Fields>)],
     ) -> Result<Vec<Result<(), ConnectorError>>, ConnectorError> {
+        let mut product_ids: HashMap<String, String> = HashMap::new();
         let mut out = Vec::new();
         for (deal, items) in deals {
             let result = async {
-                let existing = self.deal_products(credential, deal).await?;
+                // Every item's product first: a deal whose items cannot all be written keeps its old ones.
+                let mut bodies = Vec::new();
                 for item in items {
                     let mut body: Map<String, Value> = Map::new();
                     for (key, value) in item {
-                        let value = match key.as_str() {
-                            "product_id" | "item_price" | "quantity" | "discount" | "tax" => {
-                                number(value).unwrap_or_else(|| value.clone())
+                        match key.as_str() {
+                            PRODUCT_CODE => {
+                                let code = value.as_str().map(str::trim).unwrap_or_default().to_string();
+                                let id = match product_ids.get(&code) {
+                                    Some(id) => id.clone(),
+                                    None => {
+                                        let found = self.search_ids(credential, "products", "code", &code).await?;
+                                        let id =
+                                            found.into_iter().next().ok_or_else(|| ConnectorError::Validation {
+                                                field: Some(format!("{DEAL_LINE_ITEMS}.{PRODUCT_CODE}")),
+                                                code: "UNKNOWN_PRODUCT".into(),
+                                                message: format!("Pipedrive has no product with the code {code:?}"),
+                                            })?;
+                                        product_ids.insert(code, id.clone());
+                                        id
+                                    }
+                                };
+                                body.insert("product_id".into(), number(&json!(id)).unwrap_or(Value::Null));
                             }
-                            _ => value.clone(),
-                        };
-                        body.insert(key.clone(), value);
+                            "product_id" | "item_price" | "quantity" | "discount" | "tax" => {
+                                body.insert(key.clone(), number(value).unwrap_or_else(|| value.clone()));
+                            }
+                            _ => {
+                                body.insert(key.clone(), value.clone());
+                            }
+                        }
                     }
+                    bodies.push(Value::Object(body));
+                }
+                let existing = self.deal_products(credential, deal).await?;
+                for body in &bodies {
                     self.call(
                         credential,
                         Method::POST,
                         &format!("/api/v2/deals/{deal}/products"),
                         &[],
-                        Some(&Value::Object(body)),
+                        Some(body),
                     )
                     .await?;
                 }
