@@ -272,13 +272,11 @@ fn check_custom(account: &Account, entity: Entity, key: &str, value: &Value) -> 
     }
 }
 
+/// A write body's standard fields, and its custom fields' values by key.
+type Checked = (Map<String, Value>, Map<String, Value>);
+
 /// Checks a v2 write body and splits it into standard fields and custom field values.
-fn checked(
-    account: &Account,
-    entity: Entity,
-    body: Map<String, Value>,
-    creating: bool,
-) -> Result<(Map<String, Value>, Map<String, Value>), PdError> {
+fn checked(account: &Account, entity: Entity, body: Map<String, Value>, creating: bool) -> Result<Checked, PdError> {
     let mut fields = Map::new();
     let mut custom = Map::new();
     for (key, value) in body {

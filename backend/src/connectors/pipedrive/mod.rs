@@ -241,9 +241,9 @@ fn to_body(kind: ObjectKind, fields: &Fields, defs: &[FieldDef], creating: bool)
     // Pipedrive wants a person's full name; it shows first and last names from it.
     if kind == ObjectKind::Contact
         && creating
-        && !body
+        && body
             .get("name")
-            .is_some_and(|n| n.as_str().is_some_and(|s| !s.trim().is_empty()))
+            .is_none_or(|n| n.as_str().is_none_or(|s| s.trim().is_empty()))
     {
         let part = |k: &str| {
             fields
