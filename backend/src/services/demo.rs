@@ -17,7 +17,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tandem_shared::api::connections::StartConnectRequest;
-use tandem_shared::api::demo::{DemoDashboard, DemoPipeline};
+use tandem_shared::api::demo::{DemoDashboard, DemoPipeline, StartDemoRequest};
 use tandem_shared::api::pipelines::{CreatePipelineRequest, Endpoint, PipelineSettings, SyncDirection};
 use tandem_shared::api::records::{BatchPush, BatchRecord};
 use tandem_shared::api::runs::{RecordEvent, RecordOutcome, RunTrigger};
@@ -34,7 +34,9 @@ use super::audit::{self, Actor, Change};
 use super::{connections, pipelines as pipeline_service, records, tenants as tenant_service};
 use crate::auth::{AppPrincipal, Principal};
 use crate::configuration::DemoSettings;
+use crate::connectors::catalogue::{self, Availability, Provider};
 use crate::connectors::{Fields, ObjectKind};
+use crate::domain::FieldError;
 use crate::jobs::{JobContext, JobError, JobKind, JobOutcome, NewJob, Queue, TypedHandler};
 use crate::oauth::CrmAccess;
 use crate::oauth::flow::{self, CallbackParams};
@@ -108,9 +110,54 @@ async fn demo_tenant(db: &Db, principal: &Principal, tenant_id: TenantId) -> Res
     Ok(tenant)
 }
 
+/// The CRMs a demo connects when the salesperson picks none.
+pub const DEFAULT_DEMO_CRMS: [&str; 2] = ["hubspot", "salesforce"];
+
+/// The CRMs asked for, checked: each live with a sandbox, none twice, at least one.
+fn demo_crms(asked: &[String]) -> Result<Vec<&'static Provider>, ServiceError> {
+    let asked: Vec<String> = if asked.is_empty() {
+        DEFAULT_DEMO_CRMS.iter().map(|c| c.to_string()).collect()
+    } else {
+        asked.to_vec()
+    };
+    let mut crms: Vec<&'static Provider> = Vec::new();
+    for id in &asked {
+        let provider = catalogue::provider(id)
+            .filter(|p| p.availability == Availability::Available && p.sandbox.is_some())
+            .ok_or_else(|| {
+                FieldError::new(
+                    "crms",
+                    format!(
+                        "{id:?} is not a CRM a demo can connect (live ones: {})",
+                        live_demo_crms().join(", ")
+                    ),
+                )
+            })?;
+        if !crms.iter().any(|p| p.id == provider.id) {
+            crms.push(provider);
+        }
+    }
+    Ok(crms)
+}
+
+/// The CRMs a demo can connect.
+pub fn live_demo_crms() -> Vec<&'static str> {
+    catalogue::PROVIDERS
+        .iter()
+        .filter(|p| p.availability == Availability::Available && p.sandbox.is_some())
+        .map(|p| p.id)
+        .collect()
+}
+
 /// Starts a demo: a new demo tenant, connected, seeded, with its pipelines and the generator.
-pub async fn start(state: &AppState, principal: &Principal, actor: &Actor) -> Result<Tenant, ServiceError> {
+pub async fn start(
+    state: &AppState,
+    principal: &Principal,
+    actor: &Actor,
+    request: StartDemoRequest,
+) -> Result<Tenant, ServiceError> {
     may_demo(principal)?;
+    let crms = demo_crms(&request.crms)?;
     let suffix = &Uuid::new_v4().simple().to_string()[..6];
     let tenant = tenant_service::create(
         &state.db,
@@ -123,7 +170,7 @@ pub async fn start(state: &AppState, principal: &Principal, actor: &Actor) -> Re
         },
     )
     .await?;
-    let wired = wire(state, principal, actor, &tenant)
+    let wired = wire(state, principal, actor, &tenant, &crms)
         .instrument(tracing::info_span!("demo.start", tenant_id = %tenant.id))
         .await;
     if let Err(error) = wired {
@@ -136,33 +183,46 @@ pub async fn start(state: &AppState, principal: &Principal, actor: &Actor) -> Re
     Ok(tenant)
 }
 
-/// Connects, seeds, creates the pipelines and starts the generator of a new demo tenant.
-async fn wire(state: &AppState, principal: &Principal, actor: &Actor, tenant: &Tenant) -> Result<(), ServiceError> {
-    let hubspot = connect(state, principal, tenant, "hubspot").await?;
-    let salesforce = connect(state, principal, tenant, "salesforce").await?;
+/// Connects, seeds, creates the pipelines and starts the generator of a new demo tenant: the
+/// first CRM gets contacts both ways, deals both ways and appointments; each other one contacts
+/// both ways.
+async fn wire(
+    state: &AppState,
+    principal: &Principal,
+    actor: &Actor,
+    tenant: &Tenant,
+    crms: &[&'static Provider],
+) -> Result<(), ServiceError> {
+    let mut connected = Vec::new();
+    for provider in crms {
+        connected.push((*provider, connect(state, principal, tenant, provider.id).await?));
+    }
     seed(&state.db, tenant).await?;
     let crm = |connection_id| Endpoint::Connection { connection_id };
-    let planned = [
-        (
-            "Contacts ⇄ HubSpot",
+    let mut planned: Vec<(String, AppObject, Endpoint, SyncDirection)> = Vec::new();
+    for (i, (provider, connection_id)) in connected.iter().enumerate() {
+        planned.push((
+            format!("Contacts ⇄ {}", provider.name),
             AppObject::Contact,
-            crm(hubspot),
+            crm(*connection_id),
             SyncDirection::TwoWay,
-        ),
-        ("Deals ⇄ HubSpot", AppObject::Deal, crm(hubspot), SyncDirection::TwoWay),
-        (
-            "Appointments → HubSpot",
-            AppObject::Appointment,
-            crm(hubspot),
-            SyncDirection::OneWay,
-        ),
-        (
-            "Contacts ⇄ Salesforce",
-            AppObject::Contact,
-            crm(salesforce),
-            SyncDirection::TwoWay,
-        ),
-    ];
+        ));
+        if i == 0 {
+            planned.push((
+                format!("Deals ⇄ {}", provider.name),
+                AppObject::Deal,
+                crm(*connection_id),
+                SyncDirection::TwoWay,
+            ));
+            planned.push((
+                format!("Appointments → {}", provider.name),
+                AppObject::Appointment,
+                crm(*connection_id),
+                SyncDirection::OneWay,
+            ));
+        }
+    }
+    let pipeline_count = planned.len();
     for (name, object, target, direction) in planned {
         let mut settings = PipelineSettings::default();
         settings.trigger.poll_every_minutes = 1;
@@ -172,7 +232,7 @@ async fn wire(state: &AppState, principal: &Principal, actor: &Actor, tenant: &T
             actor,
             tenant.id,
             CreatePipelineRequest {
-                name: name.into(),
+                name,
                 environment: EnvironmentKind::Sandbox,
                 object,
                 source: Endpoint::App,
@@ -207,7 +267,10 @@ async fn wire(state: &AppState, principal: &Principal, actor: &Actor, tenant: &T
             action: "demo.started",
             target_kind: "tenant",
             target_id: Some(tenant.id.to_string()),
-            details: json!({ "connections": ["hubspot", "salesforce"], "pipelines": 4 }),
+            details: json!({
+                "connections": connected.iter().map(|(p, _)| p.id).collect::<Vec<_>>(),
+                "pipelines": pipeline_count,
+            }),
         },
     )
     .await?;
@@ -227,6 +290,13 @@ pub async fn reset(
     let old = demo_tenant(&state.db, principal, tenant_id).await?;
     may_demo(principal)?;
     access::tenant(&state.db, principal, old.id, Need::Write).await?;
+    // The fresh demo connects the same CRMs.
+    let crms: Vec<String> = crate::repo::connections::list(state.db.pool(), old.id)
+        .await?
+        .into_iter()
+        .filter(|c| c.connection.environment == EnvironmentKind::Sandbox)
+        .map(|c| c.connection.provider)
+        .collect();
     tenants::delete(state.db.pool(), old.id).await?;
     audit::record(
         state.db.pool(),
@@ -240,7 +310,7 @@ pub async fn reset(
         },
     )
     .await?;
-    start(state, principal, actor).await
+    start(state, principal, actor, StartDemoRequest { crms }).await
 }
 
 /// Connects the tenant's sandbox environment to a sandbox CRM through its OAuth consent page,
@@ -502,6 +572,21 @@ pub async fn activity_round(
                     .create(&credential, ObjectKind::Contact, &[fields])
                     .await
                     .map(|_| ())
+            }
+            "pipedrive" if round.is_multiple_of(2) => {
+                // Someone in Pipedrive labels a person a customer.
+                match connector.changes(&credential, ObjectKind::Contact, None, &[], 50).await {
+                    Ok(page) if !page.records.is_empty() => {
+                        let record = &page.records[(round * 3 + 2) % page.records.len()];
+                        let fields: Fields = [("label_ids".to_string(), json!(["1"]))].into_iter().collect();
+                        connector
+                            .update(&credential, ObjectKind::Contact, &[(record.id.clone(), fields)])
+                            .await
+                            .map(|_| ())
+                    }
+                    Ok(_) => Ok(()),
+                    Err(error) => Err(error),
+                }
             }
             _ => continue,
         };

@@ -1,5 +1,5 @@
 //! Sales demos (the admin UI issue's sales flow): `Start demo` makes a demo tenant connected to
-//! the sandbox HubSpot and Salesforce through their consent pages, seeds the app, creates the
+//! the sandbox CRMs asked for (HubSpot and Salesforce by default) through their consent pages, seeds the app, creates the
 //! pipelines, and the activity generator changes records on every side (some bad, so failed
 //! records appear); the dashboard shows it; `Reset demo` starts over. Only sales staff and
 //! operator admins start demos; a demo tenant's CRMs are the sandbox ones.
@@ -145,4 +145,92 @@ async fn sales_start_a_demo_that_moves_records_and_reset_it(backend: Backend) {
     let audit: Value = app.admin().await.get_ok("/api/v1/audit").await;
     let text = audit.to_string();
     assert!(text.contains("demo.started") && text.contains("demo.reset"), "{text}");
+}
+
+db_tests!(sales_choose_the_crms_a_demo_connects);
+
+async fn sales_choose_the_crms_a_demo_connects(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let sales = app.staff("sales").await;
+    // A CRM that is not live (or not a CRM) is refused, naming the field.
+    for bad in [
+        json!({ "crms": ["zoho"] }),
+        json!({ "crms": ["nope"] }),
+        json!({ "crm": ["hubspot"] }),
+    ] {
+        let refused = sales.post("/api/v1/demos", &bad).await;
+        let error = expect_error(refused, StatusCode::BAD_REQUEST, "invalid_field").await;
+        assert_eq!(error.field.as_deref(), Some("crms"), "{bad}: {error:?}");
+    }
+    let demo: Tenant = expect_json(
+        sales
+            .post("/api/v1/demos", &json!({ "crms": ["pipedrive", "hubspot"] }))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let connections: Vec<Connection> = sales.get_ok(&format!("/api/v1/tenants/{}/connections", demo.id)).await;
+    let mut providers: Vec<&str> = connections.iter().map(|c| c.provider.as_str()).collect();
+    providers.sort();
+    assert_eq!(providers, ["hubspot", "pipedrive"]);
+    let pipelines: Vec<Pipeline> = sales.get_ok(&format!("/api/v1/tenants/{}/pipelines", demo.id)).await;
+    let mut names: Vec<&str> = pipelines.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "Appointments → Pipedrive",
+            "Contacts ⇄ HubSpot",
+            "Contacts ⇄ Pipedrive",
+            "Deals ⇄ Pipedrive"
+        ]
+    );
+
+    // The seeded contacts reach Pipedrive, and a round of activity changes a person there.
+    app.run_jobs().await;
+    let account = format!("{}-sandbox", demo.slug);
+    let sandbox = SandboxServer {
+        base: format!("{}/sandbox", app.address),
+    };
+    let token = sandbox
+        .control(
+            "POST",
+            &format!("/pipedrive/accounts/{account}/tokens/static"),
+            Value::Null,
+        )
+        .await;
+    let credential = tandem::connectors::Credential {
+        access_token: secrecy::SecretString::from(token["access_token"].as_str().unwrap().to_string()),
+        base_url: format!("{}/pipedrive/{account}", sandbox.base),
+        kind: tandem::connectors::TokenKind::ApiToken,
+    };
+    let pipedrive = tandem::connectors::pipedrive::PipedriveConnector::new(reqwest::Client::new());
+    let persons = crm_records(&pipedrive, &credential, ObjectKind::Contact, &[]).await;
+    assert!(
+        persons
+            .iter()
+            .filter(|p| p.fields["email"]
+                .as_str()
+                .is_some_and(|e| e.contains(".0@") || e.contains(".5@")))
+            .count()
+            >= 2,
+        "seeded app contacts reached Pipedrive"
+    );
+    let done = tandem::services::demo::activity_round(app.db(), &app.state.queue, &app.state.crm, &demo, 0)
+        .await
+        .unwrap();
+    assert!(done.crm_changes >= 2, "HubSpot and Pipedrive both changed: {done:?}");
+
+    // A reset connects the same CRMs again.
+    let fresh: Tenant = expect_json(
+        sales
+            .post(&format!("/api/v1/demos/{}/reset", demo.id), &json!({}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let connections: Vec<Connection> = sales.get_ok(&format!("/api/v1/tenants/{}/connections", fresh.id)).await;
+    let mut providers: Vec<&str> = connections.iter().map(|c| c.provider.as_str()).collect();
+    providers.sort();
+    assert_eq!(providers, ["hubspot", "pipedrive"]);
 }

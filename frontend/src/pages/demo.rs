@@ -1,12 +1,12 @@
-//! Sales demos. `/demo`: start one (a demo tenant connected to the sandbox HubSpot and
-//! Salesforce, seeded, with records changing on every side) and find the running ones.
+//! Sales demos. `/demo`: start one (a demo tenant connected to the sandbox CRMs the salesperson
+//! ticks, seeded, with records changing on every side) and find the running ones.
 //! `/t/:tenant_id/demo`: its dashboard — what each pipeline moved, the latest records and the
 //! failures waiting, read again every two seconds — and `Reset demo`.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
-use tandem_shared::api::demo::DemoDashboard;
+use tandem_shared::api::demo::{DemoDashboard, StartDemoRequest};
 use tandem_shared::api::pipelines::SyncDirection;
 use tandem_shared::api::runs::RecordOutcome;
 use tandem_shared::ids::TenantId;
@@ -22,11 +22,15 @@ fn may_demo(role: Option<Role>) -> bool {
     matches!(role, Some(Role::OperatorAdmin | Role::Sales))
 }
 
-/// Starts a demo and opens its dashboard.
+/// The CRMs a demo connects unless the salesperson ticks others.
+const DEFAULT_CRMS: [&str; 2] = ["hubspot", "salesforce"];
+
+/// Starts a demo (connected to `crms`; a reset keeps the old demo's) and opens its dashboard.
 fn start_demo(
     busy: RwSignal<bool>,
     error: RwSignal<Option<ApiFailure>>,
     reset_of: Option<TenantId>,
+    crms: Vec<String>,
     navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
 ) {
     let tenants = use_tenants().0;
@@ -35,7 +39,7 @@ fn start_demo(
     spawn_local(async move {
         let started = match reset_of {
             Some(id) => api::demo::reset(id).await,
-            None => api::demo::start().await,
+            None => api::demo::start(&StartDemoRequest { crms }).await,
         };
         match started {
             Ok(tenant) => {
@@ -58,6 +62,39 @@ pub fn DemoStartPage() -> impl IntoView {
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<ApiFailure>);
     let navigate = use_navigate();
+    let chosen = RwSignal::new(DEFAULT_CRMS.iter().map(|c| c.to_string()).collect::<Vec<_>>());
+    let catalogue = LocalResource::new(api::connections::catalogue);
+    let crm_choice = move || {
+        catalogue.get().and_then(Result::ok).map(|providers| {
+            providers
+                .into_iter()
+                .filter(|p| p.available)
+                .map(|p| {
+                    let id = p.id.clone();
+                    let for_change = id.clone();
+                    view! {
+                        <label class="checkbox-row">
+                            <input
+                                type="checkbox"
+                                data-testid=format!("demo-crm-{id}")
+                                prop:checked=move || chosen.with(|c| c.contains(&id))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    chosen.update(|c| {
+                                        c.retain(|x| *x != for_change);
+                                        if on {
+                                            c.push(for_change.clone());
+                                        }
+                                    });
+                                }
+                            />
+                            {p.name.clone()}
+                        </label>
+                    }
+                })
+                .collect_view()
+        })
+    };
     let running = move || {
         tenants.get().map(|result| match result {
             Err(failure) => view! { <ErrorBanner title="Could not load the demos" failure=failure /> }.into_any(),
@@ -96,7 +133,7 @@ pub fn DemoStartPage() -> impl IntoView {
             <div>
                 <h2>"Sales demo"</h2>
                 <p class="lead">
-                    "One click makes a demo tenant connected to the sandbox HubSpot and Salesforce, with contacts, deals and appointments, and keeps records changing on every side — some with bad data, so that failed records appear. Demo tenants reach sandbox CRMs only."
+                    "One click makes a demo tenant connected to the sandbox CRMs ticked below, with contacts, deals and appointments, and keeps records changing on every side — some with bad data, so that failed records appear. Demo tenants reach sandbox CRMs only."
                 </p>
             </div>
             {move || error.get().map(|failure| view! { <ErrorBanner title="Could not start the demo" failure=failure /> })}
@@ -104,15 +141,19 @@ pub fn DemoStartPage() -> impl IntoView {
                 when=move || may_demo(session.role())
                 fallback=|| view! { <p class="banner banner-info">"Only sales staff and operator admins start demos."</p> }
             >
+                <fieldset class="demo-crms" data-testid="demo-crms">
+                    <legend>"CRMs to connect"</legend>
+                    {crm_choice}
+                </fieldset>
                 <p>
                     <button
                         type="button"
                         class="button"
                         data-testid="start-demo"
-                        disabled=move || busy.get()
+                        disabled=move || busy.get() || chosen.with(Vec::is_empty)
                         on:click={
                             let navigate = navigate.clone();
-                            move |_| start_demo(busy, error, None, navigate.clone())
+                            move |_| start_demo(busy, error, None, chosen.get_untracked(), navigate.clone())
                         }
                     >
                         {move || if busy.get() { "Starting the demo…" } else { "Start demo" }}
@@ -324,7 +365,7 @@ pub fn DemoDashboardPage() -> impl IntoView {
                             let navigate = navigate.clone();
                             move |_| {
                                 resetting.set(true);
-                                start_demo(busy, error, Some(tenant.id.get_untracked()), navigate.clone())
+                                start_demo(busy, error, Some(tenant.id.get_untracked()), Vec::new(), navigate.clone())
                             }
                         }
                     >

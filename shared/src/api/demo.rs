@@ -1,4 +1,4 @@
-//! Sales demos: a demo tenant wired to the sandbox HubSpot and Salesforce with seeded data, and
+//! Sales demos: a demo tenant wired to the sandbox CRMs the salesperson picks, with seeded data, and
 //! an activity generator changing records on every side, shown on a live dashboard.
 
 use chrono::{DateTime, Utc};
@@ -9,6 +9,16 @@ use crate::api::runs::{RecordEvent, RunStatus};
 use crate::api::tenants::Tenant;
 use crate::ids::PipelineId;
 use crate::model::AppObject;
+
+/// Which CRMs a new demo connects (any of the live ones with a sandbox); none given: HubSpot
+/// and Salesforce.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StartDemoRequest {
+    #[serde(default)]
+    pub crms: Vec<String>,
+}
 
 /// One of the demo's pipelines, with what it moved since the demo started.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

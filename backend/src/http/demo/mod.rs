@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use tandem_shared::ErrorBody;
-use tandem_shared::api::demo::DemoDashboard;
+use tandem_shared::api::demo::{DemoDashboard, StartDemoRequest};
 use tandem_shared::api::tenants::Tenant;
 use tandem_shared::ids::TenantId;
 
@@ -12,21 +12,33 @@ use crate::http::extract::actor;
 use crate::services::demo;
 use crate::state::AppState;
 
-/// Starts a demo: a new demo tenant connected to the sandbox HubSpot and Salesforce, seeded,
-/// with its pipelines running and the activity generator changing records on every side.
-/// Sales staff and operator admins.
+/// Starts a demo: a new demo tenant connected to the sandbox CRMs asked for (`crms`; HubSpot and
+/// Salesforce when none are), seeded, with its pipelines running and the activity generator
+/// changing records on every side. Sales staff and operator admins. An empty body is as `{}`.
 #[utoipa::path(
     tag = "demos",
     security(("session" = [])),
-    responses((status = 201, body = Tenant), (status = 403, body = ErrorBody))
+    request_body(content = Option<StartDemoRequest>),
+    responses((status = 201, body = Tenant), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody))
 )]
 #[post("/demos")]
 pub async fn start_demo(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let tenant = demo::start(&state, &principal, &actor(&req, &principal)).await?;
+    let request: StartDemoRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        StartDemoRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            crate::services::ServiceError::from(crate::domain::FieldError::new(
+                "crms",
+                format!("invalid request body: {e}"),
+            ))
+        })?
+    };
+    let tenant = demo::start(&state, &principal, &actor(&req, &principal), request).await?;
     Ok(HttpResponse::Created().json(tenant))
 }
 
