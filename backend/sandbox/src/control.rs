@@ -160,6 +160,7 @@ async fn handle(req: HttpRequest, control: web::Data<Control>, body: web::Bytes)
             Ok(HttpResponse::Ok().json(json!({ "expired": emulator.oauth().expire_account_tokens(account) })))
         }
         ("POST", ["accounts", account, "tokens", "revoke"]) => {
+            emulator.revoke_static_tokens(account);
             Ok(HttpResponse::Ok().json(json!({ "revoked": emulator.oauth().revoke_account(account) })))
         }
         ("POST", ["accounts", account, "tokens", "static"]) => {

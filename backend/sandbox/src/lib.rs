@@ -51,6 +51,9 @@ pub trait Emulator: Send + Sync {
     fn summary(&self, account: &str) -> Value;
     /// A token that never expires for the account (HubSpot private apps; tests).
     fn static_token(&self, account: &str) -> String;
+    /// Ends the tokens `static_token` gives (Pipedrive: a new personal API token replaces the
+    /// old one), as `tokens/revoke` does for OAuth grants.
+    fn revoke_static_tokens(&self, _account: &str) {}
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

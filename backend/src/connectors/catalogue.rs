@@ -71,6 +71,9 @@ pub struct Capabilities {
     pub webhooks: WebhookScheme,
     /// Whether records can be upserted by a unique field in one call.
     pub upsert_by_key: bool,
+    /// Most values one `find_by` call looks up; a CRM whose search takes one value per request
+    /// (Pipedrive) says 1, so that a failed request is retried alone.
+    pub find_values_max: usize,
     /// Default request budget for one connection: requests per second, and per day.
     pub requests_per_second: f64,
     pub requests_per_day: u64,
@@ -80,6 +83,26 @@ pub struct Capabilities {
     /// naming the one that has it (HubSpot: a contact's email). Twins by these need no search
     /// before a create: the CRM's refusal finds them.
     pub unique_fields: &'static [(ObjectKind, &'static str)],
+}
+
+/// One field of the form an admin fills in to connect with entered credentials.
+#[derive(Clone, Copy, Debug)]
+pub struct CredentialField {
+    /// The key in the request's `credentials` object (`api_token`).
+    pub name: &'static str,
+    pub label: &'static str,
+    /// Never shown back, never logged.
+    pub secret: bool,
+    /// Where the admin finds it in the CRM.
+    pub hint: &'static str,
+}
+
+/// Credentials an admin can enter instead of going through OAuth (an API token; later a
+/// username and password), and where the real CRM's API is for them.
+#[derive(Clone, Copy, Debug)]
+pub struct EnteredCredentials {
+    pub fields: &'static [CredentialField],
+    pub live_base_url: &'static str,
 }
 
 /// One CRM: its identity, its OAuth endpoints (real and sandbox), its API base, its abilities.
@@ -97,6 +120,8 @@ pub struct Provider {
     pub capabilities: Capabilities,
     /// Under `/sandbox/<this>/<account>` Tandem's own emulation of the CRM answers, if any.
     pub sandbox: Option<SandboxPaths>,
+    /// Credentials an admin may enter instead (Pipedrive's API token), if any.
+    pub entered: Option<EnteredCredentials>,
 }
 
 /// Paths of the emulated CRM, relative to one sandbox account's root.
@@ -143,6 +168,7 @@ pub const HUBSPOT: Provider = Provider {
         change_tracking: ChangeTracking::ModifiedDateSearch,
         webhooks: WebhookScheme::HubSpotV3,
         upsert_by_key: true,
+        find_values_max: 100,
         // 110 requests per 10 seconds for a public app; 650,000 a day (Professional).
         requests_per_second: 11.0,
         requests_per_day: 650_000,
@@ -156,6 +182,7 @@ pub const HUBSPOT: Provider = Provider {
         token: "/oauth/v1/token",
         revoke: "",
     }),
+    entered: None,
 };
 
 pub const SALESFORCE: Provider = Provider {
@@ -174,6 +201,7 @@ pub const SALESFORCE: Provider = Provider {
         change_tracking: ChangeTracking::OrderedQuery,
         webhooks: WebhookScheme::None,
         upsert_by_key: true,
+        find_values_max: 200,
         // No per-second limit; a rolling daily allocation (Enterprise: 100,000 + per licence).
         requests_per_second: 25.0,
         requests_per_day: 100_000,
@@ -186,6 +214,7 @@ pub const SALESFORCE: Provider = Provider {
         token: "/services/oauth2/token",
         revoke: "/services/oauth2/revoke",
     }),
+    entered: None,
 };
 
 pub const DYNAMICS: Provider = Provider {
@@ -204,12 +233,14 @@ pub const DYNAMICS: Provider = Provider {
         change_tracking: ChangeTracking::ODataFilter,
         webhooks: WebhookScheme::None,
         upsert_by_key: true,
+        find_values_max: 100,
         requests_per_second: 20.0,
         requests_per_day: 0,
         search_requests_per_second: None,
         unique_fields: &[],
     },
     sandbox: None,
+    entered: None,
 };
 
 pub const PIPEDRIVE: Provider = Provider {
@@ -237,6 +268,8 @@ pub const PIPEDRIVE: Provider = Provider {
         change_tracking: ChangeTracking::UpdatedSinceList,
         webhooks: WebhookScheme::None,
         upsert_by_key: false,
+        // Search takes one term a request.
+        find_values_max: 1,
         // An OAuth token on the Essential plan: 80 requests per 2 seconds; search: 10 per 2
         // seconds on every plan. The daily token budget depends on plan and seats.
         requests_per_second: 40.0,
@@ -249,6 +282,16 @@ pub const PIPEDRIVE: Provider = Provider {
         authorize: "/oauth/authorize",
         token: "/oauth/token",
         revoke: "/oauth/revoke",
+    }),
+    entered: Some(EnteredCredentials {
+        fields: &[CredentialField {
+            name: "api_token",
+            label: "API token",
+            secret: true,
+            hint: "In Pipedrive: your name (top right) → Personal preferences → API → Your personal API token.",
+        }],
+        // An API token works against the shared API host for any company.
+        live_base_url: "https://api.pipedrive.com",
     }),
 };
 
@@ -268,12 +311,14 @@ pub const ZOHO: Provider = Provider {
         change_tracking: ChangeTracking::Polling,
         webhooks: WebhookScheme::None,
         upsert_by_key: true,
+        find_values_max: 100,
         requests_per_second: 10.0,
         requests_per_day: 0,
         search_requests_per_second: None,
         unique_fields: &[],
     },
     sandbox: None,
+    entered: None,
 };
 
 pub const SUGARCRM: Provider = Provider {
@@ -292,12 +337,14 @@ pub const SUGARCRM: Provider = Provider {
         change_tracking: ChangeTracking::Polling,
         webhooks: WebhookScheme::None,
         upsert_by_key: false,
+        find_values_max: 100,
         requests_per_second: 5.0,
         requests_per_day: 0,
         search_requests_per_second: None,
         unique_fields: &[],
     },
     sandbox: None,
+    entered: None,
 };
 
 pub const ORACLE: Provider = Provider {
@@ -316,12 +363,14 @@ pub const ORACLE: Provider = Provider {
         change_tracking: ChangeTracking::Polling,
         webhooks: WebhookScheme::None,
         upsert_by_key: false,
+        find_values_max: 100,
         requests_per_second: 5.0,
         requests_per_day: 0,
         search_requests_per_second: None,
         unique_fields: &[],
     },
     sandbox: None,
+    entered: None,
 };
 
 pub const NETSUITE: Provider = Provider {
@@ -340,12 +389,14 @@ pub const NETSUITE: Provider = Provider {
         change_tracking: ChangeTracking::Polling,
         webhooks: WebhookScheme::None,
         upsert_by_key: true,
+        find_values_max: 100,
         requests_per_second: 5.0,
         requests_per_day: 0,
         search_requests_per_second: None,
         unique_fields: &[],
     },
     sandbox: None,
+    entered: None,
 };
 
 pub const PROVIDERS: [Provider; 8] = [

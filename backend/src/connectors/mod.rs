@@ -25,6 +25,19 @@ use catalogue::Provider;
 pub trait Connector: Send + Sync {
     fn provider(&self) -> &'static Provider;
 
+    /// A credential from what an admin entered (an API token), for a CRM whose catalogue entry
+    /// takes entered credentials; the caller checks it with `identity` before keeping it.
+    fn credential_from(
+        &self,
+        _base_url: &str,
+        _entered: &std::collections::BTreeMap<&'static str, secrecy::SecretString>,
+    ) -> Result<Credential, ConnectorError> {
+        Err(ConnectorError::Rejected {
+            status: 400,
+            message: format!("{} connects through its consent page only", self.provider().name),
+        })
+    }
+
     /// Who the credential belongs to (HubSpot portal, Salesforce org).
     async fn identity(&self, credential: &Credential) -> Result<AccountIdentity, ConnectorError>;
 

@@ -145,6 +145,7 @@ pub fn build_app(
                 .service(catalogue::list::list_providers)
                 .service(connections::list::list_connections)
                 .service(connections::authorize::start_connect)
+                .service(connections::credentials::connect_with_credentials)
                 .service(connections::reconnect::reconnect)
                 .service(connections::test::test_connection)
                 .service(connections::delete::disconnect)

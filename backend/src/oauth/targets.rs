@@ -144,6 +144,33 @@ impl Targets {
         }
     }
 
+    /// Where a connection with entered credentials (an API token) goes, and its API base: the
+    /// sandbox CRM for demo tenants, and for sandbox environments unless the operator set up the
+    /// real CRM for them; the real CRM otherwise (no operator app is needed for a token).
+    pub fn entered(
+        &self,
+        provider: &'static Provider,
+        tenant: &Tenant,
+        environment: EnvironmentKind,
+    ) -> Result<(ConnectionTarget, String), TargetError> {
+        let Some(entered) = provider
+            .entered
+            .filter(|_| provider.availability == crate::connectors::catalogue::Availability::Available)
+        else {
+            return Err(TargetError::NotAvailable(provider.name));
+        };
+        let operator_app = self.crm.apps(provider.id).and_then(|apps| match environment {
+            EnvironmentKind::Sandbox => apps.sandbox.as_ref(),
+            EnvironmentKind::Production => apps.production.as_ref(),
+        });
+        if tenant.is_demo || (environment == EnvironmentKind::Sandbox && operator_app.is_none()) {
+            let sandbox = self.sandbox(provider, tenant, environment)?;
+            let base = sandbox.api_base.ok_or(TargetError::SandboxDisabled(provider.name))?;
+            return Ok((ConnectionTarget::Sandbox, base));
+        }
+        Ok((ConnectionTarget::Live, entered.live_base_url.to_string()))
+    }
+
     /// The endpoints of an existing connection's target (which settings may since have changed).
     pub fn resolve_for(
         &self,

@@ -15,8 +15,8 @@ use tandem_shared::ids::ConnectionId;
 
 use super::client::{self, OAuthEndpoints, TokenError};
 use super::targets::Targets;
-use crate::connectors::Credential;
 use crate::connectors::catalogue;
+use crate::connectors::{Credential, TokenKind};
 use crate::repo::connections::{self, StoredConnection};
 use crate::repo::{Db, RepoError, audit, now_ms};
 use crate::vault::{Vault, VaultError};
@@ -30,6 +30,9 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(120);
 pub struct StoredTokens {
     pub access_token: String,
     pub refresh_token: Option<String>,
+    /// An OAuth access token, or a token the admin entered (kept as entered, never refreshed).
+    #[serde(default)]
+    pub kind: TokenKind,
 }
 
 impl StoredTokens {
@@ -144,7 +147,7 @@ impl TokenManager {
         Ok(Credential {
             access_token: SecretString::from(tokens.access_token),
             base_url: stored.base_url.clone(),
-            kind: crate::connectors::TokenKind::OAuth,
+            kind: tokens.kind,
         })
     }
 
@@ -168,6 +171,12 @@ impl TokenManager {
             .await?
             .ok_or_else(|| CredentialError::NeedsReauth("no tokens are stored for this connection".into()))?;
         let tokens = StoredTokens::open(&secret)?;
+        if tokens.kind == TokenKind::ApiToken {
+            // Nothing to refresh: the CRM refused the token itself (revoked, or replaced).
+            return Err(self
+                .mark_needs_reauth(&current, "the API token was refused; enter a new one")
+                .await);
+        }
         let Some(refresh_token) = tokens.refresh_token.clone() else {
             return Err(self
                 .mark_needs_reauth(&current, "the CRM gave no refresh token; connect again")
@@ -204,6 +213,7 @@ impl TokenManager {
                         .refresh_token
                         .map(|t| t.expose_secret().to_string())
                         .or(Some(refresh_token)),
+                    kind: TokenKind::OAuth,
                 };
                 self.vault
                     .put(tenant.id, &id.to_string(), TOKENS_PURPOSE, &renewed.seal())

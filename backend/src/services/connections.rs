@@ -6,8 +6,8 @@ use std::time::Instant;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use tandem_shared::api::connections::{
-    AuthorizeRedirect, Connection, ConnectionCheck, ConnectionLimits, ConnectionStatus, ProviderInfo,
-    StartConnectRequest, UpdateConnectionRequest,
+    AuthorizeRedirect, ConnectWithCredentialsRequest, Connection, ConnectionCheck, ConnectionLimits, ConnectionStatus,
+    CredentialFieldInfo, ProviderInfo, StartConnectRequest, UpdateConnectionRequest,
 };
 use tandem_shared::api::tenants::Tenant;
 use tandem_shared::ids::{ConnectionId, TenantId};
@@ -45,6 +45,18 @@ pub fn catalogue() -> Vec<ProviderInfo> {
             objects: p.capabilities.objects.iter().map(|o| o.as_str().to_string()).collect(),
             batch_max: p.capabilities.batch_max,
             webhooks: p.capabilities.webhooks != WebhookScheme::None,
+            credential_fields: p
+                .entered
+                .map(|e| e.fields)
+                .unwrap_or_default()
+                .iter()
+                .map(|f| CredentialFieldInfo {
+                    name: f.name.into(),
+                    label: f.label.into(),
+                    secret: f.secret,
+                    hint: f.hint.into(),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -273,6 +285,7 @@ pub async fn complete(
     let sealed = StoredTokens {
         access_token: tokens.access_token.expose_secret().to_string(),
         refresh_token: tokens.refresh_token.as_ref().map(|t| t.expose_secret().to_string()),
+        kind: crate::connectors::TokenKind::OAuth,
     };
     vault
         .put(tenant.id, &id.to_string(), TOKENS_PURPOSE, &sealed.seal())
@@ -338,6 +351,162 @@ pub async fn complete(
     view(db, stored)
         .await
         .map_err(|e| CallbackError::Internal(e.to_string()))
+}
+
+/// The most characters an entered credential may have.
+const CREDENTIAL_MAX_CHARS: usize = 512;
+
+/// Connects a CRM with credentials an admin entered (an API token): checked against the CRM
+/// with an identity call first, then sealed in the vault like OAuth tokens. Entering new ones
+/// for a CRM already connected in the environment replaces the old ones. A refusal stores
+/// nothing and says why in the CRM's words.
+pub async fn connect_with_credentials(
+    db: &Db,
+    vault: &Vault,
+    crm: &CrmAccess,
+    principal: &Principal,
+    actor: &Actor,
+    tenant_id: TenantId,
+    request: ConnectWithCredentialsRequest,
+) -> Result<Connection, ServiceError> {
+    let tenant = access::tenant(db, principal, tenant_id, Need::Write).await?;
+    let provider = provider(&request.provider)?;
+    let Some(entered) = provider.entered else {
+        return Err(FieldError::new(
+            "provider",
+            format!(
+                "{} connects through its consent page, not with entered credentials",
+                provider.name
+            ),
+        )
+        .into());
+    };
+    if let Some(unknown) = request
+        .credentials
+        .keys()
+        .find(|k| !entered.fields.iter().any(|f| f.name == k.as_str()))
+    {
+        return Err(FieldError::new(
+            format!("credentials.{unknown}"),
+            format!("{} takes no credential named {unknown:?}", provider.name),
+        )
+        .into());
+    }
+    let mut values = std::collections::BTreeMap::new();
+    for field in entered.fields {
+        let name = format!("credentials.{}", field.name);
+        let value = request
+            .credentials
+            .get(field.name)
+            .map(|v| v.trim())
+            .unwrap_or_default();
+        if value.is_empty() {
+            return Err(FieldError::new(name, format!("enter the {}", field.label)).into());
+        }
+        if value.chars().count() > CREDENTIAL_MAX_CHARS {
+            return Err(FieldError::new(name, format!("is longer than {CREDENTIAL_MAX_CHARS} characters")).into());
+        }
+        if value.chars().any(char::is_control) {
+            return Err(FieldError::new(name, "contains control characters; paste the value alone").into());
+        }
+        values.insert(field.name, secrecy::SecretString::from(value.to_string()));
+    }
+    let environment = environments::get_by_kind(db.pool(), tenant.id, request.environment)
+        .await?
+        .ok_or(ServiceError::NotFound("environment"))?;
+    let (target, base_url) = crm
+        .targets
+        .entered(provider, &tenant, request.environment)
+        .map_err(|e| match e {
+            TargetError::SandboxDisabled(_) => ServiceError::conflict("environment", e.to_string()),
+            other => FieldError::new("provider", other.to_string()).into(),
+        })?;
+    let connector = crm
+        .connectors
+        .get(provider.id)
+        .ok_or(ServiceError::NotFound("connector"))?;
+    let credential = connector
+        .credential_from(&base_url, &values)
+        .map_err(|e| FieldError::new("credentials", e.to_string()))?;
+    let first_field = format!("credentials.{}", entered.fields[0].name);
+    let identity = match connector.identity(&credential).await {
+        Ok(identity) => identity,
+        Err(ConnectorError::Unauthorized { message } | ConnectorError::GrantRevoked { message }) => {
+            return Err(FieldError::new(first_field, format!("{} refused it: {message}", provider.name)).into());
+        }
+        Err(error @ (ConnectorError::Retryable { .. } | ConnectorError::RateLimited { .. })) => {
+            return Err(ServiceError::Crm(format!(
+                "{} could not be reached to check the credentials: {error}",
+                provider.name
+            )));
+        }
+        Err(error) => {
+            return Err(FieldError::new(first_field, format!("{} refused it: {error}", provider.name)).into());
+        }
+    };
+
+    let existing = connections::find(db.pool(), tenant.id, environment.id, provider.id).await?;
+    let id = existing
+        .as_ref()
+        .map_or_else(|| ConnectionId(new_id()), |c| c.connection.id);
+    let sealed = StoredTokens {
+        access_token: credential.access_token.expose_secret().to_string(),
+        refresh_token: None,
+        kind: credential.kind,
+    };
+    vault
+        .put(tenant.id, &id.to_string(), TOKENS_PURPOSE, &sealed.seal())
+        .await?;
+    let who = principal.session.user.email.clone();
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    let id = connections::upsert(
+        &mut *tx,
+        Connected {
+            id,
+            tenant_id: tenant.id,
+            environment_id: environment.id,
+            provider: provider.id,
+            target,
+            account_id: &identity.account_id,
+            account_name: &identity.account_name,
+            account_user: identity.user.as_deref(),
+            base_url: &base_url,
+            scopes: "",
+            access_expires_at: None,
+            connected_by: Some(&who),
+            now_ms: now,
+        },
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        Change {
+            tenant_id: Some(tenant.id),
+            action: if existing.is_some() {
+                "connection.credentials_replaced"
+            } else {
+                "connection.connected"
+            },
+            target_kind: "connection",
+            target_id: Some(id.to_string()),
+            details: json!({
+                "provider": provider.id,
+                "environment": environment.kind,
+                "target": target,
+                "with": "entered credentials",
+                "account_id": identity.account_id,
+                "account_name": identity.account_name,
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let stored = connections::get(db.pool(), tenant.id, id)
+        .await?
+        .ok_or(ServiceError::NotFound("connection"))?;
+    view(db, stored).await
 }
 
 /// Calls the CRM with the connection's credentials (refreshing them if due) and records the
@@ -422,6 +591,10 @@ pub async fn disconnect(
             StoredTokens::open(&secret),
             catalogue::provider(&stored.connection.provider),
         ) {
+            // The admin's own API token: Tandem forgets it; only the admin can renew it at the CRM.
+            (Ok(tokens), Some(_)) if tokens.kind == crate::connectors::TokenKind::ApiToken => {
+                "an entered API token: forgotten by Tandem (renew it in the CRM to end its use)".to_string()
+            }
             (Ok(tokens), Some(provider)) => {
                 let revoke = crm
                     .targets

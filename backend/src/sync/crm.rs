@@ -200,6 +200,75 @@ impl CrmClient {
             }
         }
     }
+
+    /// Runs a call that answers one result per input (a batch write) and sends again, with the
+    /// same backoff as whole calls, the inputs whose own result is retryable (a 5xx, 429 or
+    /// dropped connection of that record's request: CRMs without batch writes send a request
+    /// per record). A record still failing after the last attempt answers
+    /// `RecordError::Exhausted`; others as the CRM refused them.
+    pub async fn call_each<I, T, F, Fut>(&self, inputs: &[I], op: F) -> Result<Vec<Result<T, RecordError>>, CallError>
+    where
+        I: Clone,
+        F: Fn(Credential, Vec<I>) -> Fut,
+        Fut: Future<Output = Result<Vec<Result<T, ConnectorError>>, ConnectorError>>,
+    {
+        let mut results: Vec<Option<Result<T, RecordError>>> = inputs.iter().map(|_| None).collect();
+        let mut pending: Vec<usize> = (0..inputs.len()).collect();
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(self.retry.first_delay)
+            .with_max_delay(self.retry.max_delay)
+            .with_max_times(self.retry.attempts.saturating_sub(1))
+            .with_jitter()
+            .build();
+        let mut round = 1usize;
+        while !pending.is_empty() {
+            let batch: Vec<I> = pending.iter().map(|&i| inputs[i].clone()).collect();
+            let answers = self.call(|credential| op(credential, batch.clone())).await?;
+            if answers.len() != batch.len() {
+                return Err(CallError::Refused(ConnectorError::protocol(format!(
+                    "{} inputs sent, {} results received",
+                    batch.len(),
+                    answers.len()
+                ))));
+            }
+            let delay = delays.next();
+            let mut again = Vec::new();
+            let mut wait = Duration::ZERO;
+            for (&i, answer) in pending.iter().zip(answers) {
+                match answer {
+                    Err(error) if error.is_retryable() && delay.is_some() => {
+                        if let ConnectorError::RateLimited { wait: asked, .. } = &error {
+                            wait = wait.max(*asked);
+                        }
+                        again.push(i);
+                    }
+                    Err(error) if error.is_retryable() => results[i] = Some(Err(RecordError::Exhausted(error, round))),
+                    Err(error) => results[i] = Some(Err(RecordError::Refused(error))),
+                    Ok(value) => results[i] = Some(Ok(value)),
+                }
+            }
+            if let (false, Some(delay)) = (again.is_empty(), delay) {
+                tokio::time::sleep(wait.max(delay).min(self.retry.max_delay)).await;
+            }
+            pending = again;
+            round += 1;
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(RecordError::Lost)))
+            .collect())
+    }
+}
+
+/// Why one record of a batch call failed.
+#[derive(Debug)]
+pub enum RecordError {
+    /// The CRM refused it (validation, not found, conflict…): as the CRM said.
+    Refused(ConnectorError),
+    /// Still failing with a retryable error after this many attempts.
+    Exhausted(ConnectorError, usize),
+    /// No answer was kept for it (cannot happen: every input is answered or retried).
+    Lost,
 }
 
 /// How a callout failed, for filtering the history.

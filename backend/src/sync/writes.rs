@@ -10,6 +10,7 @@ use tandem_shared::api::changes::ChangeKind;
 use tandem_shared::api::failed_records::FailureReason;
 use tandem_shared::api::pipelines::Flow;
 
+use super::crm::{CallError, RecordError};
 use super::matching::{self, Twin};
 use super::outcome::{AppWrite, Incoming, PageOutput, reason_from_connector};
 use super::page::{Abort, PageCtx, Pending, fail_all};
@@ -207,9 +208,8 @@ async fn write_updates(
             .collect();
         let result = crm
             .client
-            .call(|credential| {
+            .call_each(&inputs, |credential, inputs| {
                 let connector = crm.client.connector.clone();
-                let inputs = inputs.clone();
                 async move { connector.update(&credential, kind, &inputs).await }
             })
             .await;
@@ -219,13 +219,12 @@ async fn write_updates(
                 for (pending, result) in chunk.into_iter().zip(results) {
                     match result {
                         Ok(written) => written_ok.push((pending, written)),
-                        Err(ConnectorError::NotFound { .. }) => vanished.push(Pending { to_id: None, ..pending }),
-                        Err(error) => out.failed(
-                            ctx.flow,
-                            &pending.record,
-                            Some(pending.mapped),
-                            reason_from_connector(&error),
-                        ),
+                        Err(RecordError::Refused(ConnectorError::NotFound { .. })) => {
+                            vanished.push(Pending { to_id: None, ..pending })
+                        }
+                        Err(error) => {
+                            out.failed(ctx.flow, &pending.record, Some(pending.mapped), record_reason(&error))
+                        }
                     }
                 }
                 finish(ctx, crm, out, written_ok).await?;
@@ -274,9 +273,9 @@ async fn write_creates(
             .collect();
         let result = crm
             .client
-            .call(|credential| {
+            .call_each(&inputs, |credential, inputs| {
                 let connector = crm.client.connector.clone();
-                let (inputs, key_field) = (inputs.clone(), key_field.clone());
+                let key_field = key_field.clone();
                 async move { connector.upsert(&credential, kind, &key_field, &inputs).await }
             })
             .await;
@@ -288,20 +287,17 @@ async fn write_creates(
                         Ok(written) => written_ok.push((pending, written)),
                         Err(error) => {
                             let twin = match &error {
-                                ConnectorError::Conflict {
+                                RecordError::Refused(ConnectorError::Conflict {
                                     existing_id: Some(existing),
                                     ..
-                                } => matching::twin_from_refusal(ctx, crm, &pending, existing),
+                                }) => matching::twin_from_refusal(ctx, crm, &pending, existing),
                                 _ => None,
                             };
                             match twin {
                                 Some(twin) => twins.push((pending, twin)),
-                                None => out.failed(
-                                    ctx.flow,
-                                    &pending.record,
-                                    Some(pending.mapped),
-                                    reason_from_connector(&error),
-                                ),
+                                None => {
+                                    out.failed(ctx.flow, &pending.record, Some(pending.mapped), record_reason(&error))
+                                }
                             }
                         }
                     }
@@ -313,6 +309,22 @@ async fn write_creates(
         }
     }
     Ok(twins)
+}
+
+/// Why one record of a batch failed, as failed records keep it.
+fn record_reason(error: &RecordError) -> FailureReason {
+    match error {
+        RecordError::Refused(error) => reason_from_connector(error),
+        RecordError::Exhausted(error, attempts) => {
+            super::outcome::reason_from_call(&CallError::Exhausted(error.clone(), *attempts))
+        }
+        RecordError::Lost => FailureReason {
+            kind: "call".into(),
+            field: None,
+            message: "the CRM's answer for this record was missing; replay it".into(),
+            crm_error: None,
+        },
+    }
 }
 
 /// The app id a CRM record gets when it has none yet.

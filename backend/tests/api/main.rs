@@ -11,6 +11,7 @@ mod audit;
 mod auth;
 mod cli;
 mod connections;
+mod connections_credentials;
 mod contract;
 mod demo;
 mod errors;

@@ -1,7 +1,8 @@
 //! `/api/v1/catalogue` and `/api/v1/tenants/{tenant_id}/connections`
 
 use tandem_shared::api::connections::{
-    AuthorizeRedirect, Connection, ConnectionCheck, ProviderInfo, StartConnectRequest, UpdateConnectionRequest,
+    AuthorizeRedirect, ConnectWithCredentialsRequest, Connection, ConnectionCheck, ProviderInfo, StartConnectRequest,
+    UpdateConnectionRequest,
 };
 use tandem_shared::ids::{ConnectionId, TenantId};
 
@@ -20,6 +21,14 @@ pub async fn list(tenant_id: TenantId) -> Result<Vec<Connection>, ApiFailure> {
 /// Starts connecting a CRM: the consent page to send the browser to.
 pub async fn authorize(tenant_id: TenantId, request: &StartConnectRequest) -> Result<AuthorizeRedirect, ApiFailure> {
     post(&format!("/tenants/{tenant_id}/connections/authorize"), request).await
+}
+
+/// Connects a CRM with entered credentials (an API token), checked by the CRM first.
+pub async fn connect_with_credentials(
+    tenant_id: TenantId,
+    request: &ConnectWithCredentialsRequest,
+) -> Result<Connection, ApiFailure> {
+    post(&format!("/tenants/{tenant_id}/connections/credentials"), request).await
 }
 
 /// Calls the CRM with the connection; `ok` is false (with a 200) when that failed.

@@ -16,6 +16,7 @@ use tandem_shared::api::tenants::EnvironmentKind;
 use tandem_shared::ids::{ConnectionId, PipelineId, TenantId};
 use tandem_shared::model::AppObject;
 
+use super::connection_credentials::CredentialsForm;
 use super::pipelines::object_label;
 use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure};
@@ -347,6 +348,16 @@ fn ConnectCrm(provider: Memo<Option<ProviderInfo>>, progress: Progress, set: Cal
                         {move || if busy.get() { "Opening the consent page…".to_string() } else { format!("Connect {}", name()) }}
                     </button>
                 </div>
+                {move || provider.get().filter(|p| !p.credential_fields.is_empty()).map(|p| view! {
+                    <CredentialsForm
+                        provider_id=p.id.clone()
+                        provider_name=p.name.clone()
+                        environment=environment
+                        fields=p.credential_fields.clone()
+                        connected=Signal::derive(|| false)
+                        on_connected=Callback::new(move |()| connections.refetch())
+                    />
+                })}
             }.into_any(),
         }}
         {move || failure.get().map(|f| view! { <ErrorBanner title="Could not start connecting" failure=f /> })}

@@ -14,6 +14,7 @@ use tandem_shared::api::connections::{
 use tandem_shared::api::tenants::EnvironmentKind;
 use tandem_shared::ids::TenantId;
 
+use super::connection_credentials::CredentialsForm;
 use super::connection_limits::{ApiBudget, LimitsEditor};
 use super::tenant::use_tenant;
 use crate::api::{self, ApiFailure, capitalise};
@@ -715,6 +716,22 @@ fn ProviderCard(
             .then(|| view! { <LimitsEditor connection=connection on_saved=on_changed /> })
     };
 
+    let credential_fields = StoredValue::new(provider.credential_fields.clone());
+    let credentials_form = move || {
+        (tenant.can_write.get() && available && credential_fields.with_value(|f| !f.is_empty())).then(|| {
+            view! {
+                <CredentialsForm
+                    provider_id=provider_id.get_value()
+                    provider_name=name.get_value()
+                    environment=environment
+                    fields=credential_fields.get_value()
+                    connected=Signal::derive(connected)
+                    on_connected=on_changed
+                />
+            }
+        })
+    };
+
     let not_connected_note = move || {
         (!connected()).then(|| {
             let text = if !available {
@@ -757,6 +774,7 @@ fn ProviderCard(
             </div>
             {problem_view}
             {actions}
+            {credentials_form}
         </article>
     }
 }

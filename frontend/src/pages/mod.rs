@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod api_docs;
 pub mod api_keys;
 pub mod audit;
+pub mod connection_credentials;
 pub mod connection_limits;
 pub mod connections;
 pub mod demo;

@@ -18,6 +18,35 @@ pub struct ProviderInfo {
     pub objects: Vec<String>,
     pub batch_max: usize,
     pub webhooks: bool,
+    /// What an admin can enter instead of going through the CRM's consent page (Pipedrive's
+    /// API token); empty where the CRM connects with OAuth only.
+    #[serde(default)]
+    pub credential_fields: Vec<CredentialFieldInfo>,
+}
+
+/// One field of the form for entered credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CredentialFieldInfo {
+    /// The key in `ConnectWithCredentialsRequest::credentials`.
+    pub name: String,
+    pub label: String,
+    /// Shown as a password field; never shown back.
+    pub secret: bool,
+    /// Where to find it in the CRM.
+    pub hint: String,
+}
+
+/// Connects a CRM with credentials an admin entered (an API token). They are checked against
+/// the CRM before anything is stored; entering new ones for a connected CRM replaces them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConnectWithCredentialsRequest {
+    pub provider: String,
+    pub environment: EnvironmentKind,
+    /// By the CRM's `credential_fields` names: `{"api_token": "…"}`.
+    pub credentials: std::collections::BTreeMap<String, String>,
 }
 
 /// Whether a connection talks to Tandem's emulation of the CRM or to the real one.

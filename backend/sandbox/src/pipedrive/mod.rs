@@ -255,4 +255,11 @@ impl crate::Emulator for Pipedrive {
     fn static_token(&self, account: &str) -> String {
         self.with_account(account, |a| a.api_token.clone())
     }
+
+    /// As when the user generates a new API token in Pipedrive: the old one stops working.
+    fn revoke_static_tokens(&self, account: &str) {
+        self.with_account(account, |a| {
+            a.api_token = (0..20).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+        });
+    }
 }

@@ -473,6 +473,22 @@ impl PipedriveConnector {
         field: &str,
         value: &str,
     ) -> Result<Vec<String>, ConnectorError> {
+        Ok(self
+            .search(credential, entity, field, value)
+            .await?
+            .iter()
+            .filter_map(|item| item.get("id").and_then(id_text))
+            .collect())
+    }
+
+    /// The search result items (`data.items[].item`) for `field` = `value`.
+    async fn search(
+        &self,
+        credential: &Credential,
+        entity: &'static str,
+        field: &str,
+        value: &str,
+    ) -> Result<Vec<Value>, ConnectorError> {
         // Search finds whole values exactly; a first or last name is a word of the full name.
         let (search_field, exact) = match field {
             "email" | "phone" | "name" | "title" | "code" | "address" => (field, true),
@@ -509,7 +525,7 @@ impl PipedriveConnector {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|hit| hit.pointer("/item/id").and_then(id_text))
+            .filter_map(|hit| hit.get("item").cloned())
             .collect())
     }
 
@@ -579,6 +595,23 @@ impl Connector for PipedriveConnector {
         &PIPEDRIVE
     }
 
+    fn credential_from(
+        &self,
+        base_url: &str,
+        entered: &std::collections::BTreeMap<&'static str, secrecy::SecretString>,
+    ) -> Result<Credential, ConnectorError> {
+        let token = entered.get("api_token").ok_or_else(|| ConnectorError::Validation {
+            field: Some("api_token".into()),
+            code: "REQUIRED".into(),
+            message: "Pipedrive takes a personal API token".into(),
+        })?;
+        Ok(Credential {
+            access_token: token.clone(),
+            base_url: base_url.to_string(),
+            kind: TokenKind::ApiToken,
+        })
+    }
+
     async fn identity(&self, credential: &Credential) -> Result<AccountIdentity, ConnectorError> {
         let json = self
             .call(credential, Method::GET, "/api/v1/users/me", &[], None)
@@ -631,12 +664,11 @@ impl Connector for PipedriveConnector {
                     .collect(),
             })
             .collect();
-        // Deals' statuses are words, not option ids.
-        if let Some(status) = fields
-            .iter_mut()
-            .find(|f| kind == ObjectKind::Deal && f.name == "status")
-        {
-            for option in &mut status.options {
+        // A deal's status and an activity's type are stored as words, not option ids.
+        for field in fields.iter_mut().filter(|f| {
+            (kind == ObjectKind::Deal && f.name == "status") || (kind == ObjectKind::Appointment && f.name == "type")
+        }) {
+            for option in &mut field.options {
                 option.value = option.label.clone();
             }
         }
@@ -716,17 +748,71 @@ impl Connector for PipedriveConnector {
         fields: &[String],
     ) -> Result<Vec<Record>, ConnectorError> {
         let entity = entity(kind)?;
-        let mut ids: Vec<String> = Vec::new();
+        let mut items: Vec<(String, Value)> = Vec::new();
         for value in values {
-            for id in self.search_ids(credential, entity, field, value).await? {
-                if !ids.contains(&id) {
-                    ids.push(id);
+            for item in self.search(credential, entity, field, value).await? {
+                if let Some(id) = item.get("id").and_then(id_text)
+                    && !items.iter().any(|(known, _)| *known == id)
+                {
+                    items.push((id, item));
                 }
             }
         }
         // Search matches words and values loosely; keep exact matches of the field only.
         let wanted: Vec<String> = values.iter().map(|v| v.trim().to_lowercase()).collect();
-        let records = self.get_many(credential, kind, &ids, fields).await?;
+        // A search item has a person's name, emails and phones: when that is all the caller
+        // reads, it is the answer (one request a value); otherwise the records are read.
+        let from_search = ["email", "phone", "name"];
+        let records = if from_search.contains(&field) && fields.iter().all(|f| from_search.contains(&f.as_str())) {
+            items
+                .into_iter()
+                .flat_map(|(id, item)| {
+                    let list = |key: &str| -> Vec<String> {
+                        item.get(key)
+                            .and_then(Value::as_array)
+                            .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                            .unwrap_or_default()
+                    };
+                    let (emails, phones) = (list("emails"), list("phones"));
+                    let modified_at = item.get("update_time").and_then(parse_time).unwrap_or_default();
+                    // One record per matching value of a list field, so that each is found.
+                    let values: Vec<Option<String>> = match field {
+                        "email" => emails.iter().cloned().map(Some).collect(),
+                        "phone" => phones.iter().cloned().map(Some).collect(),
+                        _ => vec![None],
+                    };
+                    values.into_iter().map(move |matched| {
+                        let mut fields = BTreeMap::new();
+                        fields.insert("name".to_string(), item.get("name").cloned().unwrap_or(Value::Null));
+                        fields.insert(
+                            "email".to_string(),
+                            json!(if field == "email" {
+                                matched.clone()
+                            } else {
+                                emails.first().cloned()
+                            }),
+                        );
+                        fields.insert(
+                            "phone".to_string(),
+                            json!(if field == "phone" {
+                                matched.clone()
+                            } else {
+                                phones.first().cloned()
+                            }),
+                        );
+                        Record {
+                            id: id.clone(),
+                            fields,
+                            modified_at,
+                            deleted: false,
+                        }
+                    })
+                })
+                .collect()
+        } else {
+            let ids: Vec<String> = items.into_iter().map(|(id, _)| id).collect();
+            self.get_many(credential, kind, &ids, fields).await?
+        };
         Ok(records
             .into_iter()
             .filter(|r| {

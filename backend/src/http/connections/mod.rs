@@ -1,5 +1,6 @@
 pub mod authorize;
 pub mod callouts;
+pub mod credentials;
 pub mod delete;
 pub mod list;
 pub mod reconnect;
