@@ -252,6 +252,10 @@ fn sample_body(schema: &str) -> Value {
         "CreateTenantRequest" => json!({ "name": "New tenant" }),
         "LoginRequest" => json!({ "email": "x@example.com", "password": "whatever-password" }),
         "StartConnectRequest" => json!({ "provider": "hubspot", "environment": "sandbox" }),
+        "ConnectWithCredentialsRequest" => {
+            json!({ "provider": "pipedrive", "environment": "sandbox", "credentials": { "api_token": "intruder" } })
+        }
+        "StartDemoRequest" => json!({ "crms": ["hubspot"] }),
         "PromoteRequest" => json!({ "fingerprint": "anything" }),
         "UpdateConnectionRequest" => json!({ "requests_per_second": 1, "daily_quota": 1 }),
         "CreatePipelineRequest" => json!({
