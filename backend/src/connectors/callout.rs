@@ -106,6 +106,50 @@ pub async fn admit_as(kind: CallKind) -> Result<(), ConnectorError> {
     }
 }
 
+/// A CRM's answer as every connector reads it: status, headers and the whole body.
+pub struct Answer {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+/// Sends one request to a CRM the way every connector must: first admitted by the caller's
+/// scope (the connection's limiter and quota), then timed and recorded as a callout (`path` is
+/// what the history shows: never the query); no answer, or a body that breaks off, is a
+/// retryable transport error. Authentication and the reading of errors stay the connector's.
+pub async fn exchange(
+    provider: &'static str,
+    kind: CallKind,
+    method: &Method,
+    path: &str,
+    request: reqwest::RequestBuilder,
+) -> Result<Answer, ConnectorError> {
+    admit_as(kind).await?;
+    let started = std::time::Instant::now();
+    let sent = request.send().await;
+    let elapsed = started.elapsed();
+    let response = match sent {
+        Ok(response) => response,
+        Err(error) => {
+            record(provider, method, path, None, elapsed);
+            return Err(ConnectorError::transport(&error));
+        }
+    };
+    let status = response.status();
+    let headers = response.headers().clone();
+    match response.bytes().await {
+        Ok(body) => {
+            record(provider, method, path, Some(status.as_u16()), elapsed);
+            Ok(Answer { status, headers, body })
+        }
+        Err(error) => {
+            // The connection dropped mid-answer: as good as no answer.
+            record(provider, method, path, None, elapsed);
+            Err(ConnectorError::transport(&error))
+        }
+    }
+}
+
 /// Called by connectors after each request, answered or not.
 pub fn record(provider: &'static str, method: &Method, path: &str, status: Option<u16>, elapsed: Duration) {
     let status_label = status.map_or_else(|| "error".to_string(), |s| s.to_string());

@@ -8,7 +8,6 @@ mod errors;
 pub mod webhook;
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -150,28 +149,11 @@ impl HubSpotConnector {
         } else {
             CallKind::Standard
         };
-        super::callout::admit_as(kind).await?;
-        let started = Instant::now();
-        let outcome = request.send().await;
-        let elapsed = started.elapsed();
-        let response = match outcome {
-            Ok(response) => response,
-            Err(error) => {
-                record_callout(&method, path, None, elapsed);
-                return Err(ConnectorError::transport(&error));
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                // The connection dropped mid-answer: as good as no answer.
-                record_callout(&method, path, None, elapsed);
-                return Err(ConnectorError::transport(&error));
-            }
-        };
-        record_callout(&method, path, Some(status.as_u16()), elapsed);
+        let super::callout::Answer {
+            status,
+            headers,
+            body: bytes,
+        } = super::callout::exchange("hubspot", kind, &method, path, request).await?;
         if status.is_success() || status == StatusCode::MULTI_STATUS {
             let json = if bytes.is_empty() {
                 Value::Null
@@ -341,10 +323,6 @@ impl HubSpotConnector {
     }
 }
 
-fn record_callout(method: &Method, path: &str, status: Option<u16>, elapsed: std::time::Duration) {
-    super::callout::record("hubspot", method, path, status, elapsed);
-}
-
 /// Pairs batch results with inputs. HubSpot does not promise result order, so results are
 /// matched by the input's key (record id, or the upsert key) where there is one; created
 /// records, which have no key yet, are taken in order.
@@ -444,23 +422,18 @@ impl Connector for HubSpotConnector {
             credential.base_url.trim_end_matches('/'),
             credential.access_token.expose_secret()
         );
-        super::callout::admit().await?;
-        let started = Instant::now();
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| ConnectorError::transport(&e))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| ConnectorError::transport(&e))?;
-        record_callout(
+        let super::callout::Answer {
+            status,
+            headers,
+            body: bytes,
+        } = super::callout::exchange(
+            "hubspot",
+            CallKind::Standard,
             &Method::GET,
             "/oauth/v1/access-tokens/{token}",
-            Some(status.as_u16()),
-            started.elapsed(),
-        );
+            self.http.get(url),
+        )
+        .await?;
         if !status.is_success() {
             return Err(match errors::classify(status, &headers, &bytes) {
                 // An unknown token here means the token is no good.

@@ -318,27 +318,11 @@ impl PipedriveConnector {
         if let Some(body) = body {
             request = request.json(body);
         }
-        super::callout::admit_as(kind).await?;
-        let started = Instant::now();
-        let response = request.send().await;
-        let elapsed = started.elapsed();
-        let response = match response {
-            Ok(response) => response,
-            Err(error) => {
-                super::callout::record("pipedrive", &method, path, None, elapsed);
-                return Err(ConnectorError::transport(&error));
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                super::callout::record("pipedrive", &method, path, None, elapsed);
-                return Err(ConnectorError::transport(&error));
-            }
-        };
-        super::callout::record("pipedrive", &method, path, Some(status.as_u16()), elapsed);
+        let super::callout::Answer {
+            status,
+            headers,
+            body: bytes,
+        } = super::callout::exchange("pipedrive", kind, &method, path, request).await?;
         if status.is_success() {
             let json: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ConnectorError::protocol(format!("Pipedrive answered {status} without JSON: {e}")))?;

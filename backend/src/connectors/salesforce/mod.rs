@@ -7,7 +7,6 @@
 mod errors;
 
 use std::collections::BTreeMap;
-use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -191,34 +190,14 @@ impl SalesforceConnector {
         if let Some(body) = body {
             request = request.json(body);
         }
-        super::callout::admit().await?;
-        let started = Instant::now();
-        let response = request.send().await;
-        let elapsed = started.elapsed();
-        let response = match response {
-            Ok(response) => response,
-            Err(error) => {
-                super::callout::record("salesforce", &method, path, None, elapsed);
-                return Err(ConnectorError::transport(&error));
-            }
-        };
-        let status = response.status();
-        if let Some(usage) = response
-            .headers()
-            .get("sforce-limit-info")
-            .and_then(|v| v.to_str().ok())
-        {
+        let super::callout::Answer {
+            status,
+            headers,
+            body: bytes,
+        } = super::callout::exchange("salesforce", super::callout::CallKind::Standard, &method, path, request).await?;
+        if let Some(usage) = headers.get("sforce-limit-info").and_then(|v| v.to_str().ok()) {
             tracing::debug!(usage, "Salesforce API usage");
         }
-        let bytes = match response.bytes().await {
-            Ok(bytes) => bytes,
-            Err(error) => {
-                // The connection dropped mid-answer: as good as no answer.
-                super::callout::record("salesforce", &method, path, None, elapsed);
-                return Err(ConnectorError::transport(&error));
-            }
-        };
-        super::callout::record("salesforce", &method, path, Some(status.as_u16()), elapsed);
         if status.is_success() {
             let json = if bytes.is_empty() {
                 Value::Null
