@@ -6,34 +6,9 @@
 
 const jsforce = require('jsforce');
 
-function check(condition, message) {
-  if (!condition) {
-    throw new Error(`surprise: ${message}`);
-  }
-}
+const { approve, check, controlOf, failure } = require('./common');
 
-async function control(base, path, body, method = 'POST') {
-  const response = await fetch(`${base}/_control/salesforce${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) {
-    throw new Error(`control ${method} ${path}: HTTP ${response.status} ${text}`);
-  }
-  return text ? JSON.parse(text) : null;
-}
-
-/** Runs `call`, which must fail; returns jsforce's error. */
-async function failure(what, call) {
-  try {
-    await call();
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`surprise: ${what} succeeded`);
-}
+const control = controlOf('salesforce');
 
 async function main(base) {
   const account = 'fidelity-js';
@@ -200,12 +175,8 @@ async function main(base) {
     useVerifier: true,
   });
   const authorizeUrl = oauth2.getAuthorizationUrl({ scope: 'api refresh_token', state: 'st-1' });
-  const consent = await fetch(authorizeUrl);
-  check(consent.status === 200 && (await consent.text()).includes('Fidelity (jsforce)'), 'consent page');
-  const decision = new URLSearchParams(new URL(authorizeUrl).search);
-  decision.set('decision', 'approve');
-  const approved = await fetch(authorizeUrl.split('?')[0], { method: 'POST', body: decision, redirect: 'manual' });
-  const callback = new URL(approved.headers.get('location'));
+  const { page, callback } = await approve(authorizeUrl);
+  check(page.includes('Fidelity (jsforce)'), 'consent page');
   check(callback.searchParams.get('state') === 'st-1', 'state comes back');
   const oauthConn = new jsforce.Connection({ oauth2, version: '62.0' });
   const userInfo = await oauthConn.authorize(callback.searchParams.get('code'));

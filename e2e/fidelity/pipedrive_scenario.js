@@ -6,46 +6,9 @@
 
 const { v2 } = require('pipedrive');
 
-function check(condition, message) {
-  if (!condition) {
-    throw new Error(`surprise: ${message}`);
-  }
-}
+const { approve, check, controlOf, failure } = require('./common');
 
-async function control(base, path, body, method = 'POST') {
-  const response = await fetch(`${base}/_control/pipedrive${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) {
-    throw new Error(`control ${method} ${path}: HTTP ${response.status} ${text}`);
-  }
-  return text ? JSON.parse(text) : null;
-}
-
-/** Runs `call`, which must fail; returns what the client rejected with. */
-async function failure(what, call) {
-  try {
-    await call();
-  } catch (err) {
-    return err;
-  }
-  throw new Error(`surprise: ${what} succeeded`);
-}
-
-/** The consent page approved as a person would: the authorization code of the redirect. */
-async function consent(authorizationUrl) {
-  const page = await fetch(authorizationUrl);
-  check(page.status === 200, `consent page ${page.status}`);
-  const [action, query] = authorizationUrl.split('?');
-  const form = new URLSearchParams(query);
-  form.set('decision', 'approve');
-  const answer = await fetch(action, { method: 'POST', body: form, redirect: 'manual' });
-  check(answer.status === 302, `consent answer ${answer.status}`);
-  return new URL(answer.headers.get('location')).searchParams.get('code');
-}
+const control = controlOf('pipedrive');
 
 async function main(base) {
   const account = 'fidelity-pipedrive';
@@ -57,7 +20,7 @@ async function main(base) {
   const redirectUri = 'http://127.0.0.1:1/callback';
   await control(base, '/apps/fidelity-client', { client_secret: 'fidelity-secret', name: 'Fidelity', redirect_uris: [redirectUri] }, 'PUT');
   const oauth = new v2.OAuth2Configuration({ clientId: 'fidelity-client', clientSecret: 'fidelity-secret', redirectUri, host });
-  const code = await consent(oauth.authorizationUrl);
+  const code = (await approve(oauth.authorizationUrl)).callback.searchParams.get('code');
   const token = await oauth.authorize(code);
   check(token.api_domain === host, `api_domain ${token.api_domain}`);
   check(oauth.basePath === `${host}/api/v2`, `OAuth base path ${oauth.basePath}`);
