@@ -26,6 +26,17 @@ pub struct WindowSettings {
     pub window_ms: u64,
 }
 
+impl From<WindowSettings> for LimitSettings {
+    /// A search API's own window: no daily allowance of its own.
+    fn from(window: WindowSettings) -> LimitSettings {
+        LimitSettings {
+            per_window: window.per_window,
+            window_ms: window.window_ms,
+            daily: 0,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Limits {
     pub settings: LimitSettings,

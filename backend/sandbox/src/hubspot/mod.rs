@@ -215,11 +215,7 @@ impl crate::Emulator for HubSpot {
         self.with_account(account, |a| {
             a.limits.set(limits);
             if let Some(search) = search {
-                a.search_limits.set(crate::LimitSettings {
-                    per_window: search.per_window,
-                    window_ms: search.window_ms,
-                    daily: 0,
-                });
+                a.search_limits.set(search.into());
             }
         });
     }

@@ -203,11 +203,7 @@ impl crate::Emulator for Pipedrive {
         self.with_account(account, |a| {
             a.limits.set(limits);
             if let Some(search) = search {
-                a.search_limits.set(crate::LimitSettings {
-                    per_window: search.per_window,
-                    window_ms: search.window_ms,
-                    daily: 0,
-                });
+                a.search_limits.set(search.into());
             }
         });
     }
