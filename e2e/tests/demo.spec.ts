@@ -14,6 +14,12 @@ test('start a demo, watch records flow, reset it', async ({ page, errorWatch }) 
   await logIn(page, SALES.email, SALES.password);
   await page.getByTestId('nav-demo').click();
   await expect(page).toHaveTitle('Sales demo · Tandem');
+  // Which CRMs: HubSpot and Salesforce unless the salesperson ticks others; Pipedrive too here.
+  await expect(page.getByTestId('demo-crm-hubspot')).toBeChecked();
+  await expect(page.getByTestId('demo-crm-salesforce')).toBeChecked();
+  await expect(page.getByTestId('demo-crm-pipedrive')).not.toBeChecked();
+  await expect(page.getByTestId('demo-crm-zoho')).toHaveCount(0);
+  await page.getByTestId('demo-crm-pipedrive').check();
   // By keyboard: the button takes focus and Enter starts the demo.
   await page.getByTestId('start-demo').focus();
   await page.keyboard.press('Enter');
@@ -21,7 +27,9 @@ test('start a demo, watch records flow, reset it', async ({ page, errorWatch }) 
   await expect(page).toHaveTitle('Demo dashboard · Tandem');
   const tenantId = page.url().split('/t/')[1].split('/')[0];
   await expect(page.getByTestId('demo-badge').first()).toBeVisible();
-  await expect(page.getByTestId('demo-pipeline')).toHaveCount(4);
+  // HubSpot's contacts, deals and appointments; Salesforce's and Pipedrive's contacts.
+  await expect(page.getByTestId('demo-pipeline')).toHaveCount(5);
+  await expect(page.getByTestId('demo-pipelines')).toContainText('Contacts ⇄ Pipedrive');
 
   // Records flow without a reload: the counts go up and the latest records are listed.
   await expect
@@ -62,7 +70,7 @@ test('start a demo, watch records flow, reset it', async ({ page, errorWatch }) 
   await page.getByTestId('reset-demo').click();
   await expect(page).not.toHaveURL(new RegExp(tenantId), { timeout: 30_000 });
   await expect(page).toHaveURL(/\/t\/[0-9a-f-]+\/demo$/);
-  await expect(page.getByTestId('demo-pipeline')).toHaveCount(4);
+  await expect(page.getByTestId('demo-pipeline')).toHaveCount(5); // the same CRMs again
   expect((await page.request.get(`/api/v1/tenants/${tenantId}`)).status()).toBe(404);
   const freshId = page.url().split('/t/')[1].split('/')[0];
   await page.getByTestId('nav-demo').click();
